@@ -1,0 +1,233 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { RpcError, Status } from './errors.ts';
+import { now, sharedWheel, type TimerEntry } from './deadline.ts';
+import { LOWEST_BUSINESS_PRIORITY, USER_LEVELS, checkBusinessPriority, checkUserPriority } from './priority.ts';
+import { integerOption } from './options.ts';
+
+/**
+ * The request context: what a coroutine-local variable is to a libco service, an
+ * AsyncLocalStorage store is to an `async` handler. Inside a handler, and in everything it
+ * awaits, `context()` returns the current request's deadline, priorities, trace id, caller and
+ * metadata, and outgoing calls inherit them without being passed anything.
+ */
+
+export type Metadata = Readonly<Record<string, string>>;
+
+/** The deadline of a call made outside any request, unless the call or its client says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 500;
+
+/** Something that ends when the context it was started in is cancelled: an outgoing call, a wait. */
+export interface ContextChild {
+  cancelFromParent(error: RpcError): void;
+}
+
+const emptyMetadata: Metadata = Object.freeze({});
+const storage = new AsyncLocalStorage<RequestContext>();
+
+const tracePrefix = randomBytes(6).toString('hex');
+let traceSequence = 0;
+
+export class RequestContext implements TimerEntry {
+  /** The wire name of the method being served (`"Echo/echo"`), or a label for a root context. */
+  readonly method: string;
+  /** Absolute deadline on this process's monotonic clock (see `now()`). */
+  readonly deadline: number;
+  readonly businessPriority: number;
+  readonly userPriority: number;
+  readonly traceId: string;
+  /** Who sent the request (`"127.0.0.1:53012"`), or `""` for a context started in this process. */
+  readonly caller: string;
+  readonly metadata: Metadata;
+
+  private controller: AbortController | null = null;
+  private cancellation: RpcError | null = null;
+  private ended = false;
+  private children: Set<ContextChild> | null = null;
+
+  timerExpiresAt = 0;
+  timerSlot = -1;
+  timerPrev: TimerEntry | null = null;
+  timerNext: TimerEntry | null = null;
+
+  constructor(
+    method: string,
+    deadline: number,
+    businessPriority: number,
+    userPriority: number,
+    traceId: string,
+    caller: string,
+    metadata: Metadata | null,
+  ) {
+    this.method = method;
+    this.deadline = deadline;
+    this.businessPriority = businessPriority;
+    this.userPriority = userPriority;
+    this.traceId = traceId;
+    this.caller = caller;
+    this.metadata = metadata ?? emptyMetadata;
+  }
+
+  /** Milliseconds left before the deadline (never negative). */
+  remainingMs(): number {
+    const left = this.deadline - now();
+    return left > 0 ? left : 0;
+  }
+
+  /** True once the caller cancelled or the deadline passed. */
+  get cancelled(): boolean {
+    return this.cancellation !== null || now() >= this.deadline;
+  }
+
+  /**
+   * Aborts when the deadline passes or the caller cancels. Created on first use only: a handler
+   * that never asks for it costs no AbortController and no timer.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      const reason = this.cancellation ?? (now() >= this.deadline ? this.deadlineError() : null);
+      if (reason !== null) this.controller.abort(reason);
+      else if (!this.ended) sharedWheel.add(this, this.deadline);
+    }
+    return this.controller.signal;
+  }
+
+  /** Throws the cancellation (CANCELLED or DEADLINE_EXCEEDED) if the request should stop now. */
+  throwIfCancelled(): void {
+    if (this.cancellation !== null) throw this.cancellation;
+    if (now() >= this.deadline) throw this.deadlineError();
+  }
+
+  /** Ends the request early: aborts its signal and cancels every call and wait started under it. */
+  cancel(error: RpcError): void {
+    if (this.cancellation !== null) return;
+    this.cancellation = error;
+    sharedWheel.remove(this);
+    this.controller?.abort(error);
+    const children = this.children;
+    if (children !== null) {
+      this.children = null;
+      for (const child of children) child.cancelFromParent(error);
+    }
+  }
+
+  /** The handler is done: stop watching the deadline. */
+  end(): void {
+    this.ended = true;
+    sharedWheel.remove(this);
+  }
+
+  /** @internal Called by the wheel at the deadline, only when the signal was asked for. */
+  onTimer(): void {
+    this.cancel(this.deadlineError());
+  }
+
+  /** @internal Registers a call or wait that must end when this context is cancelled. */
+  addChild(child: ContextChild): void {
+    if (this.cancellation !== null) {
+      child.cancelFromParent(this.cancellation);
+      return;
+    }
+    (this.children ??= new Set()).add(child);
+  }
+
+  /** @internal */
+  removeChild(child: ContextChild): void {
+    this.children?.delete(child);
+  }
+
+  private deadlineError(): RpcError {
+    return new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded while handling ${this.method}`);
+  }
+}
+
+/** The current request's context; throws when called outside any request. */
+export function context(): RequestContext {
+  const current = storage.getStore();
+  if (current === undefined) {
+    throw new RpcError(
+      Status.FAILED_PRECONDITION,
+      'context() was called outside a request: call it inside a handler, or start one with withContext()',
+    );
+  }
+  return current;
+}
+
+/** The current request's context, or undefined outside any request. */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `ctx` as the current context. */
+export function runInContext<A extends unknown[], R>(ctx: RequestContext, fn: (...args: A) => R, ...args: A): R {
+  return storage.run(ctx, fn, ...args);
+}
+
+/** A fresh trace id: unique per process start and call, cheap to make. */
+export function newTraceId(): string {
+  return tracePrefix + (traceSequence++).toString(36);
+}
+
+/**
+ * The user priority of a root call that names no user: derived from its trace, so that every
+ * call of one task shares it (the task succeeds or fails as a whole) while tasks spread evenly
+ * over the levels.
+ */
+export function userPriorityOfTrace(traceId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < traceId.length; i++) hash = Math.imul(hash ^ traceId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % USER_LEVELS;
+}
+
+export interface ContextOptions {
+  /** Time budget in ms; a nested context never outlives its parent. Default 500. */
+  timeoutMs?: number;
+  businessPriority?: number;
+  userPriority?: number;
+  traceId?: string;
+  metadata?: Metadata;
+  /** A label for logs and errors. Default `"local"`. */
+  name?: string;
+}
+
+/**
+ * Runs `fn` inside a new request context: a root one outside any request, or a narrower child
+ * of the current one (its deadline is the earlier of the two; unspecified fields are inherited).
+ * Entry adapters and scripts use it to start a request with chosen priorities.
+ */
+export function withContext<R>(options: ContextOptions, fn: () => R): R {
+  const parent = storage.getStore();
+  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 0);
+  let deadline = now() + timeoutMs;
+  if (parent !== undefined && parent.deadline < deadline) deadline = parent.deadline;
+  const traceId = options.traceId ?? parent?.traceId ?? newTraceId();
+  const ctx = new RequestContext(
+    options.name ?? parent?.method ?? 'local',
+    deadline,
+    checkBusinessPriority('businessPriority', options.businessPriority) ??
+      parent?.businessPriority ??
+      LOWEST_BUSINESS_PRIORITY,
+    checkUserPriority('userPriority', options.userPriority) ?? parent?.userPriority ?? userPriorityOfTrace(traceId),
+    traceId,
+    parent?.caller ?? '',
+    options.metadata ?? parent?.metadata ?? null,
+  );
+  if (parent === undefined) return storage.run(ctx, fn);
+  const link: ContextChild = { cancelFromParent: (error) => ctx.cancel(error) };
+  parent.addChild(link);
+  const unlink = (): void => {
+    parent.removeChild(link);
+    ctx.end();
+  };
+  let result: R;
+  try {
+    result = storage.run(ctx, fn);
+  } catch (error) {
+    unlink();
+    throw error;
+  }
+  if (result instanceof Promise) result.then(unlink, unlink);
+  else unlink();
+  return result;
+}

@@ -1,0 +1,48 @@
+/**
+ * corpc's public API: `import { createServer, createClient, context, RpcError, Status } from 'corpc'`.
+ */
+export { RpcError, Status, InvalidArgumentError, statusName, isStatus } from './errors.ts';
+export type { StatusName, RpcErrorOptions } from './errors.ts';
+export {
+  context,
+  currentContext,
+  withContext,
+  newTraceId,
+  RequestContext,
+  DEFAULT_TIMEOUT_MS,
+} from './context.ts';
+export type { ContextOptions, Metadata } from './context.ts';
+export { Semaphore, WaitGroup, sleep } from './sync.ts';
+export { defineService, method } from './service.ts';
+export type {
+  MethodDescriptor,
+  MethodOptions,
+  MethodSpec,
+  RequestOf,
+  ResponseOf,
+  ServiceDescriptor,
+  ServiceHandlers,
+} from './service.ts';
+export { Server } from './transport/server.ts';
+export type { ServerOptions, ListenOptions } from './transport/server.ts';
+export { Channel } from './transport/channel.ts';
+export type { CallOptions, ChannelOptions } from './transport/channel.ts';
+export { RemoteRpcError } from './transport/client-connection.ts';
+export { createClient, createChannel } from './client.ts';
+export type { ServiceClient, ClientLifecycle } from './client.ts';
+export {
+  ADMIT_ALL,
+  BUSINESS_LEVELS,
+  USER_LEVELS,
+  LOWEST_BUSINESS_PRIORITY,
+  compoundLevel,
+  businessOf,
+  userOf,
+} from './priority.ts';
+
+import { Server, type ServerOptions } from './transport/server.ts';
+
+/** A new server; add services with `addService`, then `listen`. */
+export function createServer(options?: ServerOptions): Server {
+  return new Server(options);
+}

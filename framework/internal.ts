@@ -1,0 +1,9 @@
+/**
+ * What generated code and corpc's own runtime need beyond the public API. Not for users:
+ * it may change between minor versions.
+ */
+export { now, sharedWheel, TimingWheel } from './deadline.ts';
+export type { TimerEntry } from './deadline.ts';
+export { runInContext, userPriorityOfTrace } from './context.ts';
+export { integerOption, numberOption, booleanOption, stringOption, oneOfOption } from './options.ts';
+export * as protocol from './protocol/index.ts';

@@ -1,0 +1,55 @@
+import { RequestContext } from '../context.ts';
+import type { MethodDescriptor } from '../service.ts';
+import type { ServerConnection } from './server-connection.ts';
+
+/** A registered method: its descriptor and the user's handler. */
+export interface MethodEntry {
+  readonly descriptor: MethodDescriptor;
+  readonly handler: (request: unknown, context: RequestContext) => unknown;
+}
+
+/**
+ * One request on the server, from arrival to answer. It *is* the request context that the
+ * handler sees through `context()`, so serving a request allocates one record, not two.
+ */
+export class ServerCall extends RequestContext {
+  readonly connection: ServerConnection;
+  readonly id: number;
+  readonly entry: MethodEntry;
+  /** The frame's bytes; the body is `buf[bodyStart, bodyEnd)`, decoded only when the handler starts. */
+  readonly buf: Buffer;
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+  /** When the frame was read (`now()`), for queuing time. */
+  readonly arrivedAt: number;
+  /** When the handler started (`now()`), or 0 while queued. */
+  startedAt = 0;
+  /** Set once the answer is written or the call is dropped. */
+  done = false;
+  /** The handler queue's completion callback, set when the call leaves the queue. */
+  queueDone: ((error: Error | null) => void) | null = null;
+
+  constructor(
+    connection: ServerConnection,
+    id: number,
+    entry: MethodEntry,
+    deadline: number,
+    businessPriority: number,
+    userPriority: number,
+    traceId: string,
+    metadata: Readonly<Record<string, string>> | null,
+    buf: Buffer,
+    bodyStart: number,
+    bodyEnd: number,
+    arrivedAt: number,
+  ) {
+    super(entry.descriptor.path, deadline, businessPriority, userPriority, traceId, connection.peer, metadata);
+    this.connection = connection;
+    this.id = id;
+    this.entry = entry;
+    this.buf = buf;
+    this.bodyStart = bodyStart;
+    this.bodyEnd = bodyEnd;
+    this.arrivedAt = arrivedAt;
+  }
+}

@@ -1,0 +1,366 @@
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { debuglog } from 'node:util';
+import fastq from 'fastq';
+import { RpcError, Status } from '../errors.ts';
+import { now } from '../deadline.ts';
+import { runInContext } from '../context.ts';
+import { integerOption } from '../options.ts';
+import { ADMIT_ALL, isBusinessPriority, isUserPriority } from '../priority.ts';
+import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, packr, unpackAt } from '../protocol/index.ts';
+import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
+import { ServerCall, type MethodEntry } from './server-call.ts';
+import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
+
+const debug = debuglog('corpc:server');
+const EMPTY = Buffer.alloc(0);
+/** Deadlines beyond this (about 24 days) are malformed: they would overflow a timer anyway. */
+const MAX_DEADLINE_MS = 0x7fffffff;
+const MAX_TRACE_ID_LENGTH = 128;
+
+export interface ServerOptions {
+  /** Largest frame accepted, in bytes. Default 4 MiB. */
+  maxFrameBytes?: number;
+  /** Requests one connection may have unanswered; more are answered RESOURCE_EXHAUSTED. Default 4096. */
+  maxInFlightPerConnection?: number;
+  /** Handlers running at once: the worker's "number of coroutines". Default 1024. */
+  concurrency?: number;
+  /** Hard ceiling on requests waiting for a handler slot (memory safety). Default 10000. */
+  maxQueueLength?: number;
+  /** Answer bytes a connection may have waiting before its reads pause. Default 8 MiB. */
+  maxBufferedBytesPerConnection?: number;
+  /** How long `close()` lets in-flight handlers finish before cutting connections. Default 10 s. */
+  closeGraceMs?: number;
+}
+
+export interface ListenOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+type State = 'idle' | 'listening' | 'draining' | 'closed';
+
+export interface ServerStats {
+  state: State;
+  connections: number;
+  /** Requests read and not yet answered (queued or running). */
+  inFlight: number;
+  /** Requests waiting for a handler slot. */
+  queued: number;
+  /** The most answer bytes any one connection has waiting to be sent. */
+  maxBufferedBytes: number;
+  /** Connections whose reads are paused because their peer does not read its answers. */
+  pausedConnections: number;
+}
+
+/**
+ * A corpc server: reads frames, checks each request from its header alone (method, deadline,
+ * limits), queues it for a handler slot, then decodes the body and runs the handler inside the
+ * request's context. Every request gets exactly one answer, unless its caller cancelled it or
+ * went away.
+ */
+export class Server implements ConnectionOwner {
+  readonly maxFrameBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly admissionLevel = ADMIT_ALL;
+  private readonly maxInFlightPerConnection: number;
+  private readonly maxQueueLength: number;
+  private readonly closeGraceMs: number;
+  private readonly methods = new Map<string, MethodEntry>();
+  private readonly connections = new Set<ServerConnection>();
+  private readonly queue: fastq.queue<ServerCall>;
+  private readonly net: NetServer;
+  private queued = 0;
+  private state: State = 'idle';
+  private closing: Promise<void> | null = null;
+
+  constructor(options: ServerOptions = {}) {
+    this.maxFrameBytes = integerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024);
+    this.maxInFlightPerConnection = integerOption('maxInFlightPerConnection', options.maxInFlightPerConnection, 4096, 1);
+    this.maxQueueLength = integerOption('maxQueueLength', options.maxQueueLength, 10_000, 1);
+    this.maxBufferedBytes = integerOption(
+      'maxBufferedBytesPerConnection',
+      options.maxBufferedBytesPerConnection,
+      8 * 1024 * 1024,
+      1024,
+    );
+    this.closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, 10_000, 0);
+    const concurrency = integerOption('concurrency', options.concurrency, 1024, 1);
+    this.queue = fastq(this, startQueuedCall, concurrency);
+    this.net = createNetServer((socket) => this.accept(socket));
+  }
+
+  /** Registers the handlers of one service. */
+  addService<S extends ServiceDescriptor>(service: S, handlers: ServiceHandlers<S>): this {
+    for (const [name, descriptor] of Object.entries(service.methods)) {
+      const handler = (handlers as Record<string, MethodEntry['handler'] | undefined>)[name];
+      if (typeof handler !== 'function') {
+        throw new TypeError(`addService(${service.name}): no handler for method "${name}"`);
+      }
+      if (this.methods.has(descriptor.path)) {
+        throw new TypeError(`addService(${service.name}): method "${descriptor.path}" is already registered`);
+      }
+      this.methods.set(descriptor.path, { descriptor, handler });
+    }
+    return this;
+  }
+
+  /** Starts listening; resolves with the bound address (useful with port 0). */
+  listen(options: ListenOptions = {}): Promise<AddressInfo> {
+    if (this.state !== 'idle') return Promise.reject(new Error(`listen(): the server is ${this.state}`));
+    const port = integerOption('port', options.port, 0, 0, 65535);
+    const host = options.host ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(port, host, () => {
+        this.net.off('error', reject);
+        this.net.on('error', (error) => debug('listener error: %s', error.message));
+        this.state = 'listening';
+        resolve(this.net.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** A snapshot for tests, metrics and debugging. */
+  stats(): ServerStats {
+    let inFlight = 0;
+    let maxBufferedBytes = 0;
+    let pausedConnections = 0;
+    for (const connection of this.connections) {
+      inFlight += connection.calls.size;
+      maxBufferedBytes = Math.max(maxBufferedBytes, connection.writer.bufferedBytes);
+      if (connection.paused) pausedConnections++;
+    }
+    return { state: this.state, connections: this.connections.size, inFlight, queued: this.queued, maxBufferedBytes, pausedConnections };
+  }
+
+  address(): AddressInfo | null {
+    return this.net.address() as AddressInfo | null;
+  }
+
+  /**
+   * Drains: stops accepting, tells every client to go elsewhere (GOAWAY), lets calls in flight
+   * finish within `closeGraceMs`, then cuts what is left. Resolves when every connection is closed.
+   */
+  close(graceMs = this.closeGraceMs): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.state = 'draining';
+    this.closing = new Promise<void>((resolve) => {
+      const finished = (): void => {
+        clearTimeout(timer);
+        this.state = 'closed';
+        resolve();
+      };
+      const timer = setTimeout(() => this.destroy(), graceMs);
+      timer.unref();
+      // net.Server's close callback runs once the listener and every connection are closed.
+      this.net.close(finished);
+      for (const connection of this.connections) connection.goaway('the server is shutting down');
+    });
+    return this.closing;
+  }
+
+  /** Closes every connection at once; calls in flight fail at their callers with UNAVAILABLE. */
+  destroy(): void {
+    if (this.state !== 'closed' && this.closing === null) {
+      this.closing = new Promise((resolve) => this.net.close(() => resolve()));
+    }
+    this.state = 'draining';
+    for (const connection of this.connections) connection.destroy();
+  }
+
+  /** @internal The request path, from a REQUEST frame to the handler queue. */
+  dispatch(connection: ServerConnection, id: number, buf: Buffer, start: number, end: number): void {
+    const arrivedAt = now();
+    const headerStart = start + 7;
+    const headerEnd = headerStart + buf.readUInt16BE(start + 5);
+    if (headerEnd > end) {
+      return connection.protocolError(protocolError('the request header runs past the end of its frame'));
+    }
+    let header: unknown;
+    try {
+      header = unpackAt(buf, headerStart, headerEnd);
+    } catch (error) {
+      return connection.protocolError(protocolError(`the request header is not valid MessagePack (${(error as Error).message})`));
+    }
+    const problem = checkRequestHeader(header);
+    if (problem !== null) return connection.protocolError(protocolError(`malformed request header: ${problem}`));
+    const fields = header as unknown[];
+    const path = fields[RequestHeader.METHOD] as string;
+
+    if (connection.calls.has(id)) {
+      return connection.protocolError(protocolError(`request id ${id} reused while still in flight`));
+    }
+    if (connection.state !== ConnectionState.Open) {
+      return connection.answerError(id, Status.UNAVAILABLE, 'the server is shutting down; send new calls elsewhere', 'draining');
+    }
+    const entry = this.methods.get(path);
+    if (entry === undefined) {
+      return connection.answerError(id, Status.UNIMPLEMENTED, `unknown method "${path}"`, 'unknown_method');
+    }
+    const deadlineMs = fields[RequestHeader.DEADLINE_MS] as number;
+    if (deadlineMs <= 0) {
+      return connection.answerError(id, Status.DEADLINE_EXCEEDED, `${path}: the deadline passed before the request arrived`, 'expired');
+    }
+    if (connection.calls.size >= this.maxInFlightPerConnection) {
+      return connection.answerError(
+        id,
+        Status.RESOURCE_EXHAUSTED,
+        `${path}: more than ${this.maxInFlightPerConnection} calls in flight on one connection (maxInFlightPerConnection)`,
+        'too_many_in_flight',
+      );
+    }
+    if (this.queued >= this.maxQueueLength) {
+      return connection.answerError(
+        id,
+        Status.RESOURCE_EXHAUSTED,
+        `${path}: the server's queue is full (maxQueueLength ${this.maxQueueLength})`,
+        'queue_full',
+      );
+    }
+    const call = new ServerCall(
+      connection,
+      id,
+      entry,
+      arrivedAt + deadlineMs,
+      fields[RequestHeader.BUSINESS] as number,
+      fields[RequestHeader.USER] as number,
+      fields[RequestHeader.TRACE_ID] as string,
+      fields[RequestHeader.METADATA] as Record<string, string> | null,
+      buf,
+      headerEnd,
+      end,
+      arrivedAt,
+    );
+    connection.calls.set(id, call);
+    this.queued++;
+    this.queue.push(call, noop);
+  }
+
+  /** @internal A call left the queue for a handler slot. */
+  start(call: ServerCall): void {
+    this.queued--;
+    call.startedAt = now();
+    if (call.cancelled) {
+      const expired = call.startedAt >= call.deadline;
+      return this.answerError(
+        call,
+        expired ? Status.DEADLINE_EXCEEDED : Status.CANCELLED,
+        expired ? `${call.method}: the deadline passed while the request was queued` : `${call.method}: cancelled`,
+        expired ? 'expired' : 'cancelled',
+      );
+    }
+    let request: unknown;
+    try {
+      request = call.bodyStart < call.bodyEnd ? unpackAt(call.buf, call.bodyStart, call.bodyEnd) : undefined;
+      const decode = call.entry.descriptor.decodeRequest;
+      if (decode !== undefined) request = decode(request);
+    } catch (error) {
+      const problem =
+        error instanceof RpcError
+          ? error
+          : new RpcError(Status.INVALID_ARGUMENT, `${call.method}: the request body is not valid MessagePack`);
+      return this.answerError(call, problem.status, problem.message, problem.reason ?? 'bad_request');
+    }
+    void runInContext(call, invokeHandler, this, call, request);
+  }
+
+  /** @internal */
+  answer(call: ServerCall, result: unknown): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = result === undefined ? EMPTY : packr.pack(result);
+    } catch (error) {
+      debug('%s (trace %s): response cannot be encoded: %s', call.method, call.traceId, (error as Error).message);
+      return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
+    }
+    if (this.mayAnswer(call)) call.connection.writer.response(call.id, this.admissionLevel, bytes);
+    this.finish(call);
+  }
+
+  /** @internal */
+  answerError(call: ServerCall, status: Status, message: string, reason?: string): void {
+    if (this.mayAnswer(call)) call.connection.answerError(call.id, status, message, reason);
+    this.finish(call);
+  }
+
+  /** @internal */
+  connectionClosed(connection: ServerConnection): void {
+    this.connections.delete(connection);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.state !== 'listening') {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new ServerConnection(socket, this));
+  }
+
+  /** A caller that cancelled, or a connection that is gone, gets no answer. */
+  private mayAnswer(call: ServerCall): boolean {
+    return !call.done && call.connection.state !== ConnectionState.Closed;
+  }
+
+  private finish(call: ServerCall): void {
+    if (call.done) return;
+    call.done = true;
+    call.end();
+    call.connection.callFinished(call);
+    call.connection.pauseIfBacklogged();
+    const done = call.queueDone;
+    if (done !== null) {
+      call.queueDone = null;
+      done(null);
+    }
+  }
+}
+
+function noop(): void {}
+
+function startQueuedCall(this: Server, call: ServerCall, done: fastq.done): void {
+  call.queueDone = done;
+  this.start(call);
+}
+
+async function invokeHandler(server: Server, call: ServerCall, request: unknown): Promise<void> {
+  try {
+    const result = await call.entry.handler(request, call);
+    server.answer(call, result);
+  } catch (thrown) {
+    const error = RpcError.from(thrown, call.method);
+    if (error !== thrown) debug('%s (trace %s) failed: %O', call.method, call.traceId, thrown);
+    const message = error === thrown ? error.message : `${error.message} (trace ${call.traceId})`;
+    server.answerError(call, error.status, message, error.reason);
+  }
+}
+
+function protocolError(message: string): RpcError {
+  return new RpcError(Status.INTERNAL, `protocol error: ${message}`, { reason: 'protocol_error' });
+}
+
+/** Returns what is wrong with a decoded request header, or null. */
+function checkRequestHeader(header: unknown): string | null {
+  if (!Array.isArray(header) || header.length !== REQUEST_HEADER_FIELDS) {
+    return `expected an array of ${REQUEST_HEADER_FIELDS} fields`;
+  }
+  const method: unknown = header[RequestHeader.METHOD];
+  const deadlineMs: unknown = header[RequestHeader.DEADLINE_MS];
+  const traceId: unknown = header[RequestHeader.TRACE_ID];
+  const metadata: unknown = header[RequestHeader.METADATA];
+  if (typeof method !== 'string' || method.length === 0) return 'method must be a non-empty string';
+  if (typeof deadlineMs !== 'number' || !(deadlineMs <= MAX_DEADLINE_MS) || !Number.isInteger(deadlineMs)) {
+    return 'deadline must be an integer number of milliseconds';
+  }
+  if (!isBusinessPriority(header[RequestHeader.BUSINESS])) return 'business priority out of range';
+  if (!isUserPriority(header[RequestHeader.USER])) return 'user priority out of range';
+  if (typeof traceId !== 'string' || traceId.length > MAX_TRACE_ID_LENGTH) return 'trace id must be a short string';
+  if (metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) return 'metadata must be a map of strings';
+    for (const key in metadata) {
+      if (typeof (metadata as Record<string, unknown>)[key] !== 'string') return `metadata "${key}" must be a string`;
+    }
+  }
+  return null;
+}

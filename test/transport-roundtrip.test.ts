@@ -1,0 +1,128 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RpcError, Status, createChannel, createClient, defineService, method } from 'corpc';
+import { Echo, echoHandlers } from '../services/echo/echo.ts';
+import { delay, rejection, serve } from './helpers/servers.ts';
+
+const Slow = defineService('Slow', {
+  wait: method<{ ms: number; tag: string }, { tag: string }>(),
+  fail: method<{ kind: 'rpc' | 'plain' }, never>(),
+  nothing: method<undefined, undefined>(),
+});
+
+const slowHandlers = {
+  async wait(request: { ms: number; tag: string }) {
+    await delay(request.ms);
+    return { tag: request.tag };
+  },
+  async fail(request: { kind: 'rpc' | 'plain' }): Promise<never> {
+    if (request.kind === 'rpc') throw new RpcError(Status.NOT_FOUND, 'no such account', { reason: 'account_missing' });
+    throw new Error('database password is hunter2');
+  },
+  async nothing() {
+    return undefined;
+  },
+};
+
+test('a call makes a round trip over a real socket', async () => {
+  const { server, target } = await serve(Echo, echoHandlers());
+  const client = createClient(Echo, target);
+  try {
+    assert.equal(await client.echo({ text: 'hello' }), { text: 'hello' });
+    assert.equal(await client.echo({ text: 'é✓' + 'x'.repeat(100_000) }), { text: 'é✓' + 'x'.repeat(100_000) });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('undefined requests and responses travel as empty bodies', async () => {
+  const { server, target } = await serve(Slow, slowHandlers);
+  const client = createClient(Slow, target);
+  try {
+    assert.is(await client.nothing(undefined), undefined);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('many calls share one connection and complete out of order', async () => {
+  const { server, target } = await serve(Slow, slowHandlers);
+  const client = createClient(Slow, target);
+  try {
+    const finished: string[] = [];
+    const calls = [120, 10, 60].map((ms, i) =>
+      client.wait({ ms, tag: `call-${i}` }).then((reply) => {
+        finished.push(reply.tag);
+        return reply.tag;
+      }),
+    );
+    assert.equal(await Promise.all(calls), ['call-0', 'call-1', 'call-2']);
+    assert.equal(finished, ['call-1', 'call-2', 'call-0']);
+    assert.is(server.stats().connections, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('a thrown RpcError keeps its status and reason; anything else is INTERNAL with no internals', async () => {
+  const { server, target } = await serve(Slow, slowHandlers);
+  const client = createClient(Slow, target);
+  try {
+    const notFound = await rejection(client.fail({ kind: 'rpc' }));
+    assert.instance(notFound, RpcError);
+    assert.is((notFound as RpcError).code, 'NOT_FOUND');
+    assert.is((notFound as RpcError).reason, 'account_missing');
+
+    const internal = (await rejection(client.fail({ kind: 'plain' }))) as RpcError;
+    assert.is(internal.status, Status.INTERNAL);
+    assert.not.match(internal.message, /hunter2/);
+    assert.not.match(internal.message, /at .*\.ts:\d+/);
+    // The server is still serving after a handler error.
+    assert.equal(await client.wait({ ms: 0, tag: 'after' }), { tag: 'after' });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('an unknown method is answered UNIMPLEMENTED and the connection stays usable', async () => {
+  const { server, target } = await serve(Echo, echoHandlers());
+  const channel = createChannel(target);
+  try {
+    const error = (await rejection(channel.call('Echo/nope', { text: 'x' }))) as RpcError;
+    assert.is(error.code, 'UNIMPLEMENTED');
+    assert.match(error.message, /Echo\/nope/);
+    assert.equal(await channel.call('Echo/echo', { text: 'still here' }), { text: 'still here' });
+  } finally {
+    await channel.close();
+    await server.close();
+  }
+});
+
+test('a server with no listener yet: calls fail fast with UNAVAILABLE naming the address', async () => {
+  const { server, port } = await serve(Echo, echoHandlers());
+  await server.close();
+  const client = createClient(Echo, `127.0.0.1:${port}`, { timeoutMs: 5000 });
+  try {
+    const started = Date.now();
+    const error = (await rejection(client.echo({ text: 'x' }))) as RpcError;
+    assert.is(error.code, 'UNAVAILABLE');
+    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.ok(Date.now() - started < 2000, 'failed fast, not at the deadline');
+    // While backing off, further calls fail at once without a new connect.
+    const again = (await rejection(client.echo({ text: 'x' }))) as RpcError;
+    assert.is(again.code, 'UNAVAILABLE');
+  } finally {
+    client.destroy();
+  }
+});
+
+test('bad options are refused by name', () => {
+  assert.throws(() => createChannel('127.0.0.1:1', { timeoutMs: -1 }), /timeoutMs must be an integer ≥ 1, got -1/);
+  assert.throws(() => createChannel('nonsense'), /target "nonsense" is not an address/);
+});
+
+test.run();
