@@ -50,7 +50,7 @@ export function tokenize(source: string, diagnostics: DiagnosticList): Token[] {
         i++;
       }
       if (i >= source.length) diagnostics.add(DiagnosticCode.SYNTAX, start, 'unterminated comment: add */');
-      i += 2;
+      i = Math.min(i + 2, source.length);
     } else if (isIdentStart(c)) {
       const start = i;
       while (i < source.length && (isIdentStart(source[i]!) || isDigit(source[i]!))) i++;

@@ -35,6 +35,8 @@ export const HELPERS: Readonly<Record<string, Helper>> = {
     uses: [],
     code: `/** A field that failed validation; its path grows as it unwinds through the enclosing messages. */
 class $Invalid extends globalThis.Error {
+  /** The mark $isInvalid looks for: each generated module has its own class, so instanceof would not do. */
+  readonly corpcInvalidField = true;
   path: string;
   readonly problem: string;
   constructor(path: string, problem: string) {
@@ -56,6 +58,12 @@ class $Invalid extends globalThis.Error {
   return typeof value === 'object' ? 'an object' : typeof value;
 }`,
   },
+  $isInvalid: {
+    uses: ['$Invalid'],
+    code: `function $isInvalid(error: unknown): error is $Invalid {
+  return typeof error === 'object' && error !== null && (error as { corpcInvalidField?: unknown }).corpcInvalidField === true;
+}`,
+  },
   $fail: {
     uses: ['$Invalid', '$show'],
     code: `function $fail(path: string, expected: string, got: unknown): never {
@@ -63,9 +71,9 @@ class $Invalid extends globalThis.Error {
 }`,
   },
   $nest: {
-    uses: ['$Invalid'],
+    uses: ['$isInvalid'],
     code: `function $nest(error: unknown, segment: string): never {
-  if (error instanceof $Invalid) {
+  if ($isInvalid(error)) {
     error.path = error.path === '' ? segment : error.path[0] === '[' ? segment + error.path : \`\${segment}.\${error.path}\`;
   }
   throw error;
@@ -110,7 +118,7 @@ function $int64(value: unknown, unsigned: boolean): number | undefined {
 }`,
   },
   $decoder: {
-    uses: ['$Invalid', '$RpcError', '$Status'],
+    uses: ['$isInvalid', '$RpcError', '$Status'],
     code: `/** Wraps a message decoder for one side of a method: failures become RpcErrors naming the field. */
 function $decoder<T>(path: string, side: 'request' | 'response', decode: (value: unknown) => T): (value: unknown) => T {
   return (value) => {
@@ -118,7 +126,7 @@ function $decoder<T>(path: string, side: 'request' | 'response', decode: (value:
       return decode(value);
     } catch (error) {
       let problem: string;
-      if (error instanceof $Invalid) problem = error.path === '' ? \`the \${side} \${error.problem}\` : \`field "\${error.path}" \${error.problem}\`;
+      if ($isInvalid(error)) problem = error.path === '' ? \`the \${side} \${error.problem}\` : \`field "\${error.path}" \${error.problem}\`;
       else if (error instanceof globalThis.RangeError) problem = \`the \${side} is nested too deeply\`;
       else throw error;
       if (side === 'request') throw new $RpcError($Status.INVALID_ARGUMENT, \`\${path}: \${problem}\`, { reason: 'invalid_request' });
