@@ -46,3 +46,5 @@ import { Server, type ServerOptions } from './transport/server.ts';
 export function createServer(options?: ServerOptions): Server {
   return new Server(options);
 }
+export { Resolver } from './resolver/index.ts';
+export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from './resolver/index.ts';
