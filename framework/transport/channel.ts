@@ -94,7 +94,11 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
 
   /** Opens connections in the free slots, unless backing off. */
   connect(): void {
-    if (this.retired || now() < this.retryAt) return;
+    if (now() >= this.retryAt) this.openConnections();
+  }
+
+  private openConnections(): void {
+    if (this.retired) return;
     const connections = this.connections;
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
@@ -189,8 +193,9 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     if (this.reconnectTimer !== null) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (!this.retired && this.channel.isOpen) this.connect();
-    }, Math.max(0, this.retryAt - now()));
+      // Not connect(): a timer may fire a fraction of a millisecond before retryAt.
+      if (this.channel.isOpen) this.openConnections();
+    }, Math.max(0, Math.ceil(this.retryAt - now())));
     this.reconnectTimer.unref();
   }
 
