@@ -26,9 +26,18 @@ export class PowerOfTwoChoices implements Balancer {
     const count = candidates.length;
     if (count === 1) return candidates[0]!;
     const total = totalWeight(candidates);
-    const first = draw(candidates, total);
-    let second = draw(candidates, total);
-    if (second === first) second = draw(candidates, total);
+    let first: T;
+    let second: T;
+    if (total <= 0) {
+      // Equal weights: two distinct candidates, uniformly.
+      const i = Math.floor(Math.random() * count);
+      first = candidates[i]!;
+      second = candidates[(i + 1 + Math.floor(Math.random() * (count - 1))) % count]!;
+    } else {
+      first = draw(candidates, total);
+      second = draw(candidates, total);
+      for (let tries = 0; second === first && tries < 8; tries++) second = draw(candidates, total);
+    }
     // Ties go to the first draw, so at equal load the weights decide.
     return second.inFlight < first.inFlight ? second : first;
   }
@@ -69,7 +78,6 @@ function totalWeight(candidates: readonly BalancedEndpoint[]): number {
 }
 
 function draw<T extends BalancedEndpoint>(candidates: readonly T[], total: number): T {
-  if (total <= 0) return candidates[Math.floor(Math.random() * candidates.length)]!;
   let point = Math.random() * total;
   for (let i = 0; i < candidates.length; i++) {
     point -= candidates[i]!.weight;

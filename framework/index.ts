@@ -48,3 +48,6 @@ export function createServer(options?: ServerOptions): Server {
 }
 export { Resolver } from './resolver/index.ts';
 export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from './resolver/index.ts';
+export { PowerOfTwoChoices, RoundRobin } from './balancer.ts';
+export type { Balancer, BalancedEndpoint, BalancerName } from './balancer.ts';
+export type { EndpointInfo, EndpointState } from './transport/channel.ts';
