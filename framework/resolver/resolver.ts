@@ -99,6 +99,8 @@ export class Resolver {
   private readonly dns: dnsPromises.Resolver;
   private readonly hosts: HostsFile;
   private readonly cache = new Map<string, Entry>();
+  /** Addresses already parsed (bounded: cleared when it reaches 1024). */
+  private readonly parsed = new Map<string, ParsedAddress>();
   private readonly counters: ResolverStats = { queriesSent: 0, cacheHits: 0, coalesced: 0, staleServed: 0, failures: 0 };
 
   constructor(options: ResolverOptions = {}) {
@@ -127,7 +129,13 @@ export class Resolver {
 
   /** Resolves an address (see parseAddress for the forms) to endpoints with IP addresses. */
   async resolve(address: string): Promise<Endpoint[]> {
-    return (await this.resolveParsed(parseAddress(address), 0)).endpoints;
+    let parsed = this.parsed.get(address);
+    if (parsed === undefined) {
+      parsed = parseAddress(address);
+      if (this.parsed.size >= 1024) this.parsed.clear();
+      this.parsed.set(address, parsed);
+    }
+    return (await this.resolveParsed(parsed, 0)).endpoints;
   }
 
   /** A copy of the counters. */

@@ -25,7 +25,7 @@ const result: Record<string, unknown> = {};
 
 // Part 1
 let hangingSettled = 0;
-const hanging = Array.from({ length: 8 }, (_, i) =>
+Array.from({ length: 8 }, (_, i) =>
   resolver.resolve(`dns:///hang-${i}.test:1`).then(
     () => hangingSettled++,
     () => hangingSettled++,
