@@ -60,7 +60,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const viaDns = Math.max(...results.dns!);
     console.log(`calls, tcp:// client:  ${fmt(tcp)} calls/s (runs: ${results.tcp!.map(fmt).join(', ')})`);
     console.log(`calls, dns:/// client: ${fmt(viaDns)} calls/s (runs: ${results.dns!.map(fmt).join(', ')})`);
-    console.log(`dns:/// vs tcp://: ${((viaDns / tcp - 1) * 100).toFixed(1)} % (best run of each; noise on a shared 2-core box is a few %)`);
+    console.log(`dns:/// vs tcp://: ${((viaDns / tcp - 1) * 100).toFixed(1)} % (best run of each; on a shared machine compare several runs)`);
   } finally {
     await server.close();
     await dns.close();
