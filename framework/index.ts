@@ -46,3 +46,8 @@ import { Server, type ServerOptions } from './transport/server.ts';
 export function createServer(options?: ServerOptions): Server {
   return new Server(options);
 }
+export { Resolver } from './resolver/index.ts';
+export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from './resolver/index.ts';
+export { PowerOfTwoChoices, RoundRobin } from './balancer.ts';
+export type { Balancer, BalancedEndpoint, BalancerName } from './balancer.ts';
+export type { EndpointInfo, EndpointState } from './transport/channel.ts';
