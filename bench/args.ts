@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-/** A bad command line: the message says what was wrong and how to call the scenario. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../runtime/loadgen/options.ts';
+
+export { UsageError };
 
 export interface EchoArgs {
   quick: boolean;
