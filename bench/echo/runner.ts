@@ -33,8 +33,11 @@ export interface MatrixRow extends Omit<LoadFigures, 'sent'> {
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
+/** Extra node flags for the server and client processes, e.g. `--cpu-prof --cpu-prof-dir=prof`. */
+const childFlags = (process.env.CORPC_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+
 function spawnNode(file: string, args: string[], cpu: string | undefined, ipc: boolean): ChildProcess {
-  const node = [process.execPath, '--conditions=corpc-source', '--import', 'tsx', file, ...args];
+  const node = [process.execPath, ...childFlags, '--conditions=corpc-source', '--import', 'tsx', file, ...args];
   const [command, ...rest] = cpu === undefined ? node : ['taskset', '-c', cpu, ...node];
   return spawn(command!, rest, { stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['pipe', 'pipe', 'inherit'] });
 }
