@@ -36,7 +36,8 @@ class BareWire {
     const size = 8 + bytes.length;
     if (this.slab.length - this.end < size) {
       const unflushed = this.end - this.start;
-      const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, unflushed + size));
+      // Grow geometrically: a batch bigger than the slab must not copy everything once per frame.
+      const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (unflushed + size)));
       this.slab.copy(next, 0, this.start, this.end);
       this.slab = next;
       this.start = 0;

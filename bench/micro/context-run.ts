@@ -12,8 +12,8 @@ export async function main(): Promise<MicroResult[]> {
   };
   const request = { text: 'x' };
   return [
-    measure('direct call (baseline)', () => handler(request)),
-    measure('runInContext (sync handler)', () => runInContext(ctx, handler, request)),
+    await measure('direct call (baseline)', () => handler(request)),
+    await measure('runInContext (sync handler)', () => runInContext(ctx, handler, request)),
     await measureAsync('await async handler, no context (baseline)', () => asyncHandler(request)),
     await measureAsync('await async handler inside runInContext', () => runInContext(ctx, asyncHandler, request)),
   ];

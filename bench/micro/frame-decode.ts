@@ -28,10 +28,10 @@ export async function main(): Promise<MicroResult[]> {
     4 * 1024 * 1024,
   );
   decoder.push(PREFACE);
-  const split = measure(`frame split: ${frames} request frames per chunk`, () => decoder.push(chunk));
+  const split = await measure(`frame split: ${frames} request frames per chunk`, () => decoder.push(chunk));
   return [
     { name: 'frame split: per frame', nsPerOp: split.nsPerOp / frames },
-    measure('request header decode (unpackAt, in place)', () => unpackAt(one, 11, headerEnd)),
-    measure('32-byte body decode (unpackAt, in place)', () => unpackAt(one, headerEnd, one.length)),
+    await measure('request header decode (unpackAt, in place)', () => unpackAt(one, 11, headerEnd)),
+    await measure('32-byte body decode (unpackAt, in place)', () => unpackAt(one, headerEnd, one.length)),
   ];
 }

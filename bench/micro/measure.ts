@@ -8,44 +8,33 @@ export interface MicroResult {
   nsPerOp: number;
 }
 
-export function measure(name: string, fn: (i: number) => unknown, targetMs = 150): MicroResult {
-  let sink: unknown;
-  let n = 1000;
-  for (;;) {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink = fn(i);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (ms >= targetMs / 4) break;
-    n *= 4;
-  }
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink = fn(i);
-    best = Math.min(best, Number(process.hrtime.bigint() - started) / n);
-  }
-  keep(sink);
-  return { name, nsPerOp: best };
+export function measure(name: string, fn: (i: number) => unknown, targetMs = 150): Promise<MicroResult> {
+  return calibrated(name, targetMs, (n) => {
+    for (let i = 0; i < n; i++) keep(fn(i));
+  });
 }
 
 /** Same for functions returning a promise: awaited one after another. */
-export async function measureAsync(name: string, fn: (i: number) => Promise<unknown>, targetMs = 150): Promise<MicroResult> {
-  let sink: unknown;
+export function measureAsync(name: string, fn: (i: number) => Promise<unknown>, targetMs = 150): Promise<MicroResult> {
+  return calibrated(name, targetMs, async (n) => {
+    for (let i = 0; i < n; i++) keep(await fn(i));
+  });
+}
+
+async function calibrated(name: string, targetMs: number, batch: (n: number) => unknown): Promise<MicroResult> {
   let n = 1000;
   for (;;) {
     const started = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink = await fn(i);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (ms >= targetMs / 4) break;
+    await batch(n);
+    if (Number(process.hrtime.bigint() - started) / 1e6 >= targetMs / 4) break;
     n *= 4;
   }
   let best = Infinity;
   for (let round = 0; round < 5; round++) {
     const started = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink = await fn(i);
+    await batch(n);
     best = Math.min(best, Number(process.hrtime.bigint() - started) / n);
   }
-  keep(sink);
   return { name, nsPerOp: best };
 }
 

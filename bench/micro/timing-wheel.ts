@@ -17,7 +17,7 @@ export async function main(): Promise<MicroResult[]> {
   const base = now();
   const background = Array.from({ length: 4096 }, () => new Entry());
   background.forEach((entry, i) => wheel.add(entry, base + 10_000 + (i % 500)));
-  const result = measure('timing wheel: add + remove one deadline', (i) => {
+  const result = await measure('timing wheel: add + remove one deadline', (i) => {
     const entry = entries[i & 4095]!;
     wheel.add(entry, base + 500);
     wheel.remove(entry);
