@@ -1,7 +1,9 @@
 /**
  * `npx corpc <command>`: each command lives with the code it drives and is loaded only when used.
  */
-const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  run: { summary: 'run a service module: supervisor, workers, HTTP entry, admin port', load: () => import('./run.ts') },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`);
