@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
@@ -29,7 +30,10 @@ interface Slot {
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
-const workerFile = fileURLToPath(new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** The worker entry: beside this file in the sources; `dist/runtime/worker.js` when built (this code is then in a chunk in dist/). */
+const workerFile = [`./worker${extname(fileURLToPath(import.meta.url))}`, './runtime/worker.js']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((path) => existsSync(path))!;
 /** How long /metrics waits for the workers' answers; a worker that does not answer in time is left out. */
 const METRICS_WAIT_MS = 1000;
 
