@@ -61,9 +61,13 @@ export class HttpEntry {
       for (const [key, method] of Object.entries(service.methods)) {
         const business = options.business[method.path] ?? method.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
         const route: Route = { path: method.path, method, channel, business, timeoutMs: method.timeoutMs ?? options.plan.timeoutMs };
-        this.routes.set(`/${method.path}`, route);
-        // The lowerCamel key works too: /Gateway/login as well as /Gateway/Login.
-        this.routes.set(`/${service.name}/${key}`, route);
+        // Reachable by its wire path (/corpc.demo.Gateway/Login), by the service's short name
+        // (/Gateway/Login), and by the client's lowerCamel method name (/Gateway/login).
+        const shortName = service.name.slice(service.name.lastIndexOf('.') + 1);
+        const rpcName = method.path.slice(method.path.lastIndexOf('/') + 1);
+        for (const alias of [method.path, `${shortName}/${rpcName}`, `${service.name}/${key}`, `${shortName}/${key}`]) {
+          this.routes.set(`/${alias}`, route);
+        }
         const actions = this.actionsByBusiness.get(business) ?? [];
         if (!actions.includes(method.path)) actions.push(method.path);
         this.actionsByBusiness.set(business, actions);

@@ -36,7 +36,7 @@ export interface ServiceUnit<S extends ServiceDescriptor = ServiceDescriptor> {
 
 export interface ServiceModule {
   readonly units: readonly ServiceUnit[];
-  /** The request `corpc run` prints as a ready-to-paste curl line (`method` is the wire path). */
+  /** The request `corpc run` prints as a ready-to-paste curl line (`method` is `<Service>/<Method>`, as the HTTP entry routes it). */
   readonly example?: { readonly method: string; readonly body: unknown };
 }
 

@@ -6,9 +6,9 @@
  * Units are listed callers first: on shutdown they drain in this order.
  */
 import { defineUnit } from 'corpc/runtime';
-import { Accounts, Messages, Profiles, Wallets } from './generated/basic.ts';
-import { Gateway } from './generated/entry.ts';
-import { Payments, Social } from './generated/shared.ts';
+import { Accounts, Messages, Profiles, Wallets } from '../generated/basic.ts';
+import { Gateway } from '../generated/entry.ts';
+import { Payments, Social } from '../generated/shared.ts';
 import { accountsHandlers, messagesHandlers, profilesHandlers, walletsHandlers } from './handlers/basic.ts';
 import { gatewayHandlers } from './handlers/gateway.ts';
 import { paymentsHandlers, socialHandlers } from './handlers/shared.ts';

@@ -1,5 +1,5 @@
 import { RpcError, Status, type ServiceHandlers } from 'corpc';
-import type { Accounts, Messages, Profiles, Wallets } from '../generated/basic.ts';
+import type { Accounts, Messages, Profiles, Wallets } from '../../generated/basic.ts';
 import { serviceTimeMs, work } from './service-time.ts';
 
 /** The basic services keep their data in memory: enough to make the demo's answers believable. */

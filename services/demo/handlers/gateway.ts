@@ -1,7 +1,7 @@
 import { RpcError, Status, context, type ServiceClient, type ServiceHandlers } from 'corpc';
-import type { Accounts, Profiles } from '../generated/basic.ts';
-import type { Gateway } from '../generated/entry.ts';
-import type { Payments, Social } from '../generated/shared.ts';
+import type { Accounts, Profiles } from '../../generated/basic.ts';
+import type { Gateway } from '../../generated/entry.ts';
+import type { Payments, Social } from '../../generated/shared.ts';
 
 /**
  * The entry service. Outside callers reach it through the HTTP entry, which puts the caller's

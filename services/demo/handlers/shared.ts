@@ -1,6 +1,6 @@
 import { RpcError, Status, type ServiceClient, type ServiceHandlers } from 'corpc';
-import type { Accounts, Messages, Profiles, Wallets } from '../generated/basic.ts';
-import type { Payments, Social } from '../generated/shared.ts';
+import type { Accounts, Messages, Profiles, Wallets } from '../../generated/basic.ts';
+import type { Payments, Social } from '../../generated/shared.ts';
 
 /** The shared services fan out: several basic calls in parallel, then one that depends on them. */
 
