@@ -6,13 +6,12 @@ import { now } from '../deadline.ts';
 import { runInContext } from '../context.ts';
 import { integerOption } from '../options.ts';
 import { ADMIT_ALL, isBusinessPriority, isUserPriority } from '../priority.ts';
-import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, packr, unpackAt } from '../protocol/index.ts';
+import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, unpackAt } from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
 
 const debug = debuglog('corpc:server');
-const EMPTY = Buffer.alloc(0);
 /** Deadlines beyond this (about 24 days) are malformed: they would overflow a timer anyway. */
 const MAX_DEADLINE_MS = 0x7fffffff;
 const MAX_TRACE_ID_LENGTH = 128;
@@ -268,14 +267,14 @@ export class Server implements ConnectionOwner {
 
   /** @internal */
   answer(call: ServerCall, result: unknown): void {
-    let bytes: Uint8Array;
-    try {
-      bytes = result === undefined ? EMPTY : packr.pack(result);
-    } catch (error) {
-      debug('%s (trace %s): response cannot be encoded: %s', call.method, call.traceId, (error as Error).message);
-      return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
+    if (this.mayAnswer(call)) {
+      try {
+        call.connection.writer.response(call.id, this.admissionLevel, result);
+      } catch (error) {
+        debug('%s (trace %s): response cannot be encoded: %s', call.method, call.traceId, (error as Error).message);
+        return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
+      }
     }
-    if (this.mayAnswer(call)) call.connection.writer.response(call.id, this.admissionLevel, bytes);
     this.finish(call);
   }
 
