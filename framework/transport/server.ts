@@ -100,7 +100,8 @@ export class Server implements ConnectionOwner {
       if (this.methods.has(descriptor.path)) {
         throw new TypeError(`addService(${service.name}): method "${descriptor.path}" is already registered`);
       }
-      this.methods.set(descriptor.path, { descriptor, handler });
+      // Bound once here, so handlers written as class methods keep their `this`.
+      this.methods.set(descriptor.path, { descriptor, handler: handler.bind(handlers) });
     }
     return this;
   }
