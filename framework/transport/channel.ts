@@ -1,12 +1,14 @@
 import { debuglog } from 'node:util';
 import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata } from '../context.ts';
-import { integerOption } from '../options.ts';
-import { ADMIT_ALL, LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
+import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata, type RequestContext } from '../context.ts';
+import { integerOption, numberOption } from '../options.ts';
+import { CallerLevel } from '../admission/caller-level.ts';
+import { RetryBudget } from '../admission/retry-budget.ts';
+import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
 import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
-import { ClientConnection, PendingCall, type ConnectionEvents } from './client-connection.ts';
+import { ClientConnection, PendingCall, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
 
 const debug = debuglog('corpc:client');
 
@@ -29,6 +31,12 @@ export interface ChannelOptions {
   initialBackoffMs?: number;
   /** Default 5000. */
   maxBackoffMs?: number;
+  /** A server's admission level that no answer refreshed for this long is forgotten. Default 1000 ms. */
+  admissionLevelTtlMs?: number;
+  /** Retries of a call a server rejected as overloaded (on the next endpoint, within the deadline). Default 3. */
+  maxRetries?: number;
+  /** Retry budget: retries per successful call, over time. Default 0.1. */
+  retryBudgetRatio?: number;
 }
 
 export interface CallOptions {
@@ -47,8 +55,8 @@ export interface CallOptions {
 /** One server address and the connections to it. */
 class Endpoint implements ConnectionEvents {
   readonly address: string;
-  /** The admission level this server last reported (compound B*128+U). */
-  admissionLevel = ADMIT_ALL;
+  /** The admission level this server last reported (compound B*128+U), expiring if not refreshed. */
+  readonly admission: CallerLevel;
   private readonly connections: (ClientConnection | null)[];
   private failures = 0;
   private retryAt = 0;
@@ -61,6 +69,7 @@ class Endpoint implements ConnectionEvents {
   ) {
     this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.connections = new Array<ClientConnection | null>(channel.connectionsPerEndpoint).fill(null);
+    this.admission = new CallerLevel(channel.admissionLevelTtlMs);
   }
 
   /** The least busy usable connection, opening one where a slot is free; null while backing off. */
@@ -85,8 +94,9 @@ class Endpoint implements ConnectionEvents {
     return new RpcError(Status.UNAVAILABLE, `${cause} (next attempt in ${wait} ms)`, { reason: 'unavailable' });
   }
 
-  onAdmissionLevel(level: number): void {
-    this.admissionLevel = level;
+  onAdmissionLevel(level: number, ok: boolean): void {
+    this.admission.update(level, now());
+    if (ok) this.channel.retryBudget.success();
   }
 
   onReady(): void {
@@ -126,6 +136,9 @@ export class Channel {
   readonly maxFrameBytes: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  readonly admissionLevelTtlMs: number;
+  /** @internal */
+  readonly retryBudget: RetryBudget;
   private readonly timeoutMs: number;
   private readonly businessPriority: number | undefined;
   private readonly userPriority: number | undefined;
@@ -152,6 +165,12 @@ export class Channel {
     );
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
     this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
+    this.admissionLevelTtlMs = integerOption('admissionLevelTtlMs', options.admissionLevelTtlMs, 1000, 1);
+    this.retryBudget = new RetryBudget(
+      integerOption('maxRetries', options.maxRetries, 3, 0, 10),
+      numberOption('retryBudgetRatio', options.retryBudgetRatio, 0.1, 0, 1),
+      10,
+    );
     this.endpoints = parseTarget(target).map(({ host, port }) => new Endpoint(host, port, this));
   }
 
@@ -174,7 +193,6 @@ export class Channel {
       const timeoutMs = options?.timeoutMs;
       if (timeoutMs !== undefined && start + timeoutMs < deadline) deadline = start + timeoutMs;
     }
-    const timeoutMs = Math.max(1, Math.floor(deadline - start));
     if (this.state !== 'open') {
       return Promise.reject(new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: 'client_closed' }));
     }
@@ -182,14 +200,58 @@ export class Channel {
     const business =
       options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
+    const metadata = options?.metadata ?? parent?.metadata ?? null;
+    const sent = this.send(descriptor, request, parent, deadline, business, user, traceId, metadata, options?.signal);
+    if (this.retryBudget.maxRetries === 0) return sent;
+    return sent.catch((error: unknown) => this.retry(error, 1, descriptor, request, parent, deadline, business, user, traceId, metadata, options?.signal));
+  }
 
+  /** Retries a call a server rejected as overloaded on the next endpoint, within the budget and the deadline. */
+  private retry(
+    error: unknown,
+    attempt: number,
+    descriptor: MethodDescriptor,
+    request: unknown,
+    parent: RequestContext | null,
+    deadline: number,
+    business: number,
+    user: number,
+    traceId: string,
+    metadata: Metadata | null,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    if (!(error instanceof RpcError) || !this.retryBudget.allows(error, error instanceof RemoteRpcError, attempt, deadline, now())) {
+      return Promise.reject(error);
+    }
+    if (this.state !== 'open' || signal?.aborted === true || parent?.cancelled === true) return Promise.reject(error);
+    debug('%s: retrying (attempt %d) after %s', descriptor.path, attempt + 1, error.reason ?? error.code);
+    return this.send(descriptor, request, parent, deadline, business, user, traceId, metadata, signal).catch((next: unknown) =>
+      this.retry(next, attempt + 1, descriptor, request, parent, deadline, business, user, traceId, metadata, signal),
+    );
+  }
+
+  /** One attempt: pick an endpoint, shed locally or send. */
+  private send(
+    descriptor: MethodDescriptor,
+    request: unknown,
+    parent: RequestContext | null,
+    deadline: number,
+    business: number,
+    user: number,
+    traceId: string,
+    metadata: Metadata | null,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const start = now();
+    const timeoutMs = Math.max(1, Math.floor(deadline - start));
     const endpoint = this.pickEndpoint();
     if (endpoint === null) return Promise.reject(this.unavailable(descriptor));
-    if (compoundLevel(business, user) > endpoint.admissionLevel) {
+    const level = compoundLevel(business, user);
+    if (endpoint.admission.sheds(level, start)) {
       return Promise.reject(
         new RpcError(
           Status.RESOURCE_EXHAUSTED,
-          `${descriptor.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admissionLevel}; this call's level is ${compoundLevel(business, user)}, so it was not sent`,
+          `${descriptor.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admission.level}; this call's level is ${level}, so it was not sent`,
           { reason: 'local_admission' },
         ),
       );
@@ -212,7 +274,7 @@ export class Channel {
     header[RequestHeader.BUSINESS] = business;
     header[RequestHeader.USER] = user;
     header[RequestHeader.TRACE_ID] = traceId;
-    header[RequestHeader.METADATA] = options?.metadata ?? parent?.metadata ?? null;
+    header[RequestHeader.METADATA] = metadata;
 
     return new Promise((resolve, reject) => {
       const call = new PendingCall(connection, connection.allocateId(), descriptor, parent, timeoutMs, resolve, reject);
@@ -223,7 +285,6 @@ export class Channel {
         reject(new RpcError(Status.INVALID_ARGUMENT, `${descriptor.path}: the request cannot be encoded`, { cause: error }));
         return;
       }
-      const signal = options?.signal;
       if (signal !== undefined) watchSignal(signal, call);
     });
   }
