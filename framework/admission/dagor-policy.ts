@@ -22,6 +22,8 @@ export interface DagorPolicyOptions {
  * The upper bound of the "slow up" factor. Each consecutive calm window doubles the raise
  * (beta, 2·beta, 4·beta…) up to this, so a level that fell during a 10x spike comes back in
  * seconds once the spike is over, while the first raise after an overload is still only beta.
+ * The doubling stops short of the load the worker last failed to serve (like TCP's slow-start
+ * threshold): near capacity the raise is beta again, so the level does not overshoot and swing.
  */
 const MAX_RAISE_FRACTION = 0.25;
 
@@ -47,6 +49,8 @@ export class DagorPolicy implements AdmissionPolicy {
   level = ADMIT_ALL;
   overloaded = false;
   private calmWindows = 0;
+  /** How many requests a window served when the worker was last overloaded (Infinity: never). */
+  private ceiling = Infinity;
   private readonly options: DagorPolicyOptions;
 
   constructor(name: string, options: DagorPolicyOptions) {
@@ -73,10 +77,13 @@ export class DagorPolicy implements AdmissionPolicy {
     if (this.overloaded) {
       this.calmWindows = 0;
       const served = window.started > 0 && window.started < window.admitted ? window.started : window.admitted;
+      this.ceiling = served;
       this.level = Math.min(this.level, lowered(window.histogram, (1 - o.alpha) * served, this.level));
     } else if (this.level < ADMIT_ALL) {
       this.calmWindows++;
-      const fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
+      let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
+      const threshold = (1 - o.alpha) * this.ceiling;
+      if (window.admitted * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / window.admitted - 1);
       this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels);
     }
   }

@@ -244,9 +244,14 @@ export class Channel {
   ): Promise<unknown> {
     const start = now();
     const timeoutMs = Math.max(1, Math.floor(deadline - start));
-    const endpoint = this.pickEndpoint();
-    if (endpoint === null) return Promise.reject(this.unavailable(descriptor));
     const level = compoundLevel(business, user);
+    // An endpoint whose last reported level sheds this call is skipped; the call fails locally
+    // (nothing sent) only when every endpoint would shed it.
+    let endpoint = this.pickEndpoint();
+    for (let tries = this.endpoints.length; endpoint !== null && tries > 1 && endpoint.admission.sheds(level, start); tries--) {
+      endpoint = this.pickEndpoint();
+    }
+    if (endpoint === null) return Promise.reject(this.unavailable(descriptor));
     if (endpoint.admission.sheds(level, start)) {
       return Promise.reject(
         new RpcError(
