@@ -40,7 +40,8 @@ const MAX_RAISE_FRACTION = 0.25;
  * level, so the walk cannot find `(1 + beta) * N`. Then the raise is extrapolated from the
  * density of arrivals in the last 128 levels at or below the current one (user priorities are a
  * uniform hash, so the density just below the level predicts the density just above it), and
- * bounded by `maxRaiseLevels`. With no arrivals at all it raises by `maxRaiseLevels`. The level
+ * bounded by `maxRaiseLevels`. With no arrivals in that band it raises by `maxRaiseLevels`, doubled per
+ * consecutive calm window (crossing levels where nothing arrives admits nothing new). The level
  * therefore moves by about the same load fraction whether or not callers filter: it converges
  * instead of jumping to "admit all" and collapsing again.
  */
@@ -84,7 +85,9 @@ export class DagorPolicy implements AdmissionPolicy {
       let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
       const threshold = (1 - o.alpha) * this.ceiling;
       if (window.admitted * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / window.admitted - 1);
-      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels);
+      // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
+      const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
+      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep);
     }
   }
 }
@@ -100,7 +103,7 @@ function lowered(histogram: Uint32Array, target: number, current: number): numbe
 }
 
 /** The lowest level whose cumulative arrivals reach `(1 + fraction) * admitted`, extrapolated when unseen. */
-function raised(histogram: Uint32Array, current: number, admitted: number, fraction: number, maxStep: number): number {
+function raised(histogram: Uint32Array, current: number, admitted: number, fraction: number, maxStep: number, emptyStep: number): number {
   const target = (1 + fraction) * admitted;
   let cumulative = 0;
   let highestSeen = current;
@@ -114,6 +117,6 @@ function raised(histogram: Uint32Array, current: number, admitted: number, fract
   let band = 0;
   for (let level = Math.max(0, current - USER_LEVELS + 1); level <= current; level++) band += histogram[level]!;
   const missing = target - cumulative;
-  const step = band > 0 ? Math.min(maxStep, Math.max(1, Math.ceil((missing * USER_LEVELS) / band))) : maxStep;
+  const step = band > 0 ? Math.min(maxStep, Math.max(1, Math.ceil((missing * USER_LEVELS) / band))) : emptyStep;
   return Math.min(ADMIT_ALL, highestSeen + step);
 }
