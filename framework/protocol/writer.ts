@@ -14,6 +14,14 @@ function flushDirtyWriters(): void {
   dirtyWriters.length = 0;
 }
 
+/** What the writer tells its connection about the socket's backpressure. */
+export interface WriterEvents {
+  /** The socket took a write but asked us to wait for 'drain'. */
+  onBlocked(): void;
+  /** The socket drained; frames can flow again. */
+  onDrain(): void;
+}
+
 /**
  * Encodes frames into a slab and writes everything produced in one event-loop turn with a single
  * `socket.write` (frames are flushed from a `setImmediate`, after all the reads of the turn).
@@ -35,12 +43,12 @@ export class FrameWriter {
 
   constructor(
     private readonly socket: Socket,
-    private readonly onDrain: () => void,
+    private readonly events: WriterEvents | null,
   ) {
     socket.on('drain', () => {
       this.blocked = false;
       this.flush();
-      this.onDrain();
+      this.events?.onDrain();
     });
   }
 
@@ -101,7 +109,10 @@ export class FrameWriter {
     if (this.blocked || this.closed || this.start === this.end) return;
     const chunk = this.slab.subarray(this.start, this.end);
     this.start = this.end;
-    if (!this.socket.write(chunk)) this.blocked = true;
+    if (!this.socket.write(chunk)) {
+      this.blocked = true;
+      this.events?.onBlocked();
+    }
   }
 
   /** Stops writing; frames produced afterwards are dropped. */

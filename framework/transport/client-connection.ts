@@ -80,7 +80,7 @@ export class ClientConnection implements FrameSink {
     this.events = events;
     this.socket = connect({ host, port, noDelay: true });
     this.decoder = new FrameDecoder(this, maxFrameBytes);
-    this.writer = new FrameWriter(this.socket, noop);
+    this.writer = new FrameWriter(this.socket, null);
     this.socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
     this.socket.on('error', (error) => {
       this.closeReason ??= new RpcError(Status.UNAVAILABLE, `connection to ${this.address} failed: ${error.message}`, {
@@ -271,4 +271,3 @@ export class RemoteRpcError extends RpcError {
   }
 }
 
-function noop(): void {}

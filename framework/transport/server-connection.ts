@@ -42,7 +42,7 @@ export class ServerConnection implements FrameSink {
     this.owner = owner;
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder(this, owner.maxFrameBytes);
-    this.writer = new FrameWriter(socket, () => this.resumeIfDrained());
+    this.writer = new FrameWriter(socket, this);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
     socket.on('error', (error) => debug('connection %s: %s', this.peer, error.message));
@@ -120,7 +120,8 @@ export class ServerConnection implements FrameSink {
 
   /**
    * A peer that sends requests but does not read the answers: stop reading its requests until
-   * the socket drains, so the answers waiting for it stay bounded. Called after each answer.
+   * the socket drains, so what waits for it stays bounded (by this limit plus the answers of the
+   * calls already in flight). Checked after each answer and whenever the socket pushes back.
    */
   pauseIfBacklogged(): void {
     if (!this.paused && this.writer.isBlocked && this.writer.bufferedBytes > this.owner.maxBufferedBytes) {
@@ -129,7 +130,13 @@ export class ServerConnection implements FrameSink {
     }
   }
 
-  private resumeIfDrained(): void {
+  /** @internal WriterEvents */
+  onBlocked(): void {
+    this.pauseIfBacklogged();
+  }
+
+  /** @internal WriterEvents */
+  onDrain(): void {
     if (this.paused && this.writer.bufferedBytes <= this.owner.maxBufferedBytes / 2) {
       this.paused = false;
       this.socket.resume();
