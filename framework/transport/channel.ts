@@ -201,47 +201,27 @@ export class Channel {
       options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
     const metadata = options?.metadata ?? parent?.metadata ?? null;
-    const sent = this.send(descriptor, request, parent, deadline, business, user, traceId, metadata, options?.signal);
+    const attempt = new Attempt(descriptor, request, parent, deadline, business, user, traceId, metadata, options?.signal);
+    const sent = this.send(attempt);
     if (this.retryBudget.maxRetries === 0) return sent;
-    return sent.catch((error: unknown) => this.retry(error, 1, descriptor, request, parent, deadline, business, user, traceId, metadata, options?.signal));
+    return sent.catch((error: unknown) => this.retry(error, attempt));
   }
 
   /** Retries a call a server rejected as overloaded on the next endpoint, within the budget and the deadline. */
-  private retry(
-    error: unknown,
-    attempt: number,
-    descriptor: MethodDescriptor,
-    request: unknown,
-    parent: RequestContext | null,
-    deadline: number,
-    business: number,
-    user: number,
-    traceId: string,
-    metadata: Metadata | null,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
-    if (!(error instanceof RpcError) || !this.retryBudget.allows(error, error instanceof RemoteRpcError, attempt, deadline, now())) {
+  private retry(error: unknown, attempt: Attempt): Promise<unknown> {
+    attempt.count++;
+    const { parent, signal } = attempt;
+    if (!(error instanceof RpcError) || !this.retryBudget.allows(error, error instanceof RemoteRpcError, attempt.count, attempt.deadline, now())) {
       return Promise.reject(error);
     }
     if (this.state !== 'open' || signal?.aborted === true || parent?.cancelled === true) return Promise.reject(error);
-    debug('%s: retrying (attempt %d) after %s', descriptor.path, attempt + 1, error.reason ?? error.code);
-    return this.send(descriptor, request, parent, deadline, business, user, traceId, metadata, signal).catch((next: unknown) =>
-      this.retry(next, attempt + 1, descriptor, request, parent, deadline, business, user, traceId, metadata, signal),
-    );
+    debug('%s: retrying (attempt %d) after %s', attempt.descriptor.path, attempt.count + 1, error.reason ?? error.code);
+    return this.send(attempt).catch((next: unknown) => this.retry(next, attempt));
   }
 
   /** One attempt: pick an endpoint, shed locally or send. */
-  private send(
-    descriptor: MethodDescriptor,
-    request: unknown,
-    parent: RequestContext | null,
-    deadline: number,
-    business: number,
-    user: number,
-    traceId: string,
-    metadata: Metadata | null,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
+  private send(attempt: Attempt): Promise<unknown> {
+    const { descriptor, request, parent, deadline, business, user, traceId, metadata, signal } = attempt;
     const start = now();
     const timeoutMs = Math.max(1, Math.floor(deadline - start));
     const level = compoundLevel(business, user);
@@ -336,6 +316,23 @@ export class Channel {
     }
     return descriptor;
   }
+}
+
+/** What a call needs for each of its attempts (the first, and retries of overload rejections). */
+class Attempt {
+  /** Retries made so far. */
+  count = 0;
+  constructor(
+    readonly descriptor: MethodDescriptor,
+    readonly request: unknown,
+    readonly parent: RequestContext | null,
+    readonly deadline: number,
+    readonly business: number,
+    readonly user: number,
+    readonly traceId: string,
+    readonly metadata: Metadata | null,
+    readonly signal: AbortSignal | undefined,
+  ) {}
 }
 
 /** Reused for every request: it is encoded synchronously, before anything else can touch it. */
