@@ -58,3 +58,8 @@ export { userPriority, priorityHour, UserPriorities } from './admission/user-pri
 export type { EntryOptions } from './admission/entry-priorities.ts';
 export { CallerLevel } from './admission/caller-level.ts';
 export { RetryBudget } from './admission/retry-budget.ts';
+export { Resolver } from './resolver/index.ts';
+export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from './resolver/index.ts';
+export { PowerOfTwoChoices, RoundRobin } from './balancer.ts';
+export type { Balancer, BalancedEndpoint, BalancerName } from './balancer.ts';
+export type { EndpointInfo, EndpointState } from './transport/channel.ts';

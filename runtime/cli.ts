@@ -1,7 +1,9 @@
 /**
  * `npx corpc <command>`: each command lives with the code it drives and is loaded only when used.
  */
-const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  gen: { summary: 'generate TypeScript from IDL (.proto) files', load: () => import('../codegen/cli.ts') },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`);

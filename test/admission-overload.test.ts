@@ -69,7 +69,6 @@ test('an overloaded callee sheds the lowest priorities first, and its callers st
     assert.instance(error, RpcError);
     assert.is((error as RpcError).status, Status.RESOURCE_EXHAUSTED);
     assert.is((error as RpcError).reason, 'local_admission');
-    assert.ok(reasons.has('local_admission'), [...reasons].join());
   } finally {
     await channel.close();
     await server.close();
@@ -150,6 +149,10 @@ test('a callee rejection is retried on the next endpoint; a local rejection neve
   const idle = await serve(Work, handlers);
   const channel = createChannel(`${busy.target},${idle.target}`, { maxRetries: 3 });
   try {
+    // Business priority 0 is admitted by both: call until both endpoints are connected.
+    while (channel.endpoints().filter((e) => e.state === 'ready').length < 2) {
+      await channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 0 });
+    }
     for (let i = 0; i < 4; i++) await channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 });
     const single = createChannel(busy.target, { maxRetries: 3 });
     const first = await rejection(single.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));

@@ -1,5 +1,9 @@
+import { AsyncResource } from 'node:async_hooks';
+import { isIP } from 'node:net';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
+import { balancerOption, type BalancedEndpoint, type Balancer, type BalancerName } from '../balancer.ts';
+import { AddressWatch, Resolver, defaultResolver, parseAddress, type Endpoint as ResolvedEndpoint, type WatchListener } from '../resolver/index.ts';
 import { now } from '../deadline.ts';
 import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata, type RequestContext } from '../context.ts';
 import { integerOption, numberOption } from '../options.ts';
@@ -8,7 +12,7 @@ import { RetryBudget } from '../admission/retry-budget.ts';
 import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
 import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
-import { ClientConnection, PendingCall, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
+import { ClientConnection, ClientConnectionState, PendingCall, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
 
 const debug = debuglog('corpc:client');
 
@@ -31,9 +35,13 @@ export interface ChannelOptions {
   initialBackoffMs?: number;
   /** Default 5000. */
   maxBackoffMs?: number;
+  /** Resolves the target's names. Default: one Resolver shared by the whole process. */
+  resolver?: Resolver;
+  /** How calls are spread over endpoints: "p2c" (power of two choices on calls in flight, the default), "round-robin", or your own. */
+  balancer?: BalancerName | Balancer;
   /** A server's admission level that no answer refreshed for this long is forgotten. Default 1000 ms. */
   admissionLevelTtlMs?: number;
-  /** Retries of a call a server rejected as overloaded (on the next endpoint, within the deadline). Default 3. */
+  /** Retries of a call a server rejected as overloaded (on another endpoint, within the deadline). Default 3. */
   maxRetries?: number;
   /** Retry budget: retries per successful call, over time. Default 0.1. */
   retryBudgetRatio?: number;
@@ -53,23 +61,60 @@ export interface CallOptions {
 }
 
 /** One server address and the connections to it. */
-class Endpoint implements ConnectionEvents {
+class Endpoint implements ConnectionEvents, BalancedEndpoint {
   readonly address: string;
   /** The admission level this server last reported (compound B*128+U), expiring if not refreshed. */
   readonly admission: CallerLevel;
+  /** SRV weight and priority (1 and 0 when the address gave none). */
+  weight = 1;
+  priority = 0;
+  /** Connections that finished their handshake and take calls. */
+  readyConnections = 0;
+  /** No longer in the resolved set: its connections drain and it is not reconnected. */
+  retired = false;
   private readonly connections: (ClientConnection | null)[];
   private failures = 0;
   private retryAt = 0;
   private lastError: RpcError | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly channel: Channel,
   ) {
-    this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.address = formatAddress(host, port);
     this.connections = new Array<ClientConnection | null>(channel.connectionsPerEndpoint).fill(null);
     this.admission = new CallerLevel(channel.admissionLevelTtlMs);
+  }
+
+  /** Calls in flight on its connections. */
+  get inFlight(): number {
+    let total = 0;
+    const connections = this.connections;
+    for (let i = 0; i < connections.length; i++) total += connections[i]?.load ?? 0;
+    return total;
+  }
+
+  /** True while a connect is under way. */
+  get connecting(): boolean {
+    return this.connections.some((connection) => connection?.state === ClientConnectionState.Connecting);
+  }
+
+  /** Opens connections in the free slots, unless backing off. */
+  connect(): void {
+    if (now() >= this.retryAt) this.openConnections();
+  }
+
+  private openConnections(): void {
+    if (this.retired) return;
+    const connections = this.connections;
+    for (let i = 0; i < connections.length; i++) {
+      const connection = connections[i];
+      if (connection === null || !connection!.usable) {
+        connections[i] = new ClientConnection(this.host, this.port, this.channel.maxFrameBytes, this);
+      }
+    }
   }
 
   /** The least busy usable connection, opening one where a slot is free; null while backing off. */
@@ -89,9 +134,24 @@ class Endpoint implements ConnectionEvents {
 
   /** Why the endpoint cannot take calls now. */
   unavailable(): RpcError {
+    return new RpcError(Status.UNAVAILABLE, this.describeFailure(), { reason: 'unavailable' });
+  }
+
+  describeFailure(): string {
     const wait = Math.max(0, Math.ceil(this.retryAt - now()));
     const cause = this.lastError?.message ?? `no connection to ${this.address}`;
-    return new RpcError(Status.UNAVAILABLE, `${cause} (next attempt in ${wait} ms)`, { reason: 'unavailable' });
+    return `${cause} (next attempt in ${wait} ms)`;
+  }
+
+  /** For `Channel.endpoints()`. */
+  get state(): EndpointState {
+    if (this.readyConnections > 0) return 'ready';
+    if (this.connecting) return 'connecting';
+    return now() < this.retryAt ? 'backoff' : 'idle';
+  }
+
+  get admissionLevel(): number {
+    return this.admission.level;
   }
 
   onAdmissionLevel(level: number, ok: boolean): void {
@@ -103,24 +163,74 @@ class Endpoint implements ConnectionEvents {
     this.failures = 0;
     this.retryAt = 0;
     this.lastError = null;
+    this.recount();
   }
 
   onClosed(connection: ClientConnection, error: RpcError | null): void {
     const index = this.connections.indexOf(connection);
-    if (index !== -1) this.connections[index] = null;
-    if (error === null) return;
-    // A connect that failed: back off (exponentially, with jitter) before trying this address again.
-    this.lastError = error;
-    const base = Math.min(this.channel.maxBackoffMs, this.channel.initialBackoffMs * 2 ** this.failures);
-    this.failures++;
-    this.retryAt = now() + base * (0.8 + Math.random() * 0.4);
-    debug('%s unreachable (%s); retrying in %d ms', this.address, error.message, Math.round(this.retryAt - now()));
+    if (index === -1) return;
+    this.connections[index] = null;
+    if (error !== null) {
+      // A connect that failed: back off (exponentially, with jitter) before trying this address again.
+      this.lastError = error;
+      const base = Math.min(this.channel.maxBackoffMs, this.channel.initialBackoffMs * 2 ** this.failures);
+      this.failures++;
+      this.retryAt = now() + base * (0.8 + Math.random() * 0.4);
+      debug('%s unreachable (%s); retrying in %d ms', this.address, error.message, Math.round(this.retryAt - now()));
+    }
+    this.recount();
+    if (this.retired || !this.channel.isOpen) return;
+    // Reconnect in the background (calls go to the other endpoints meanwhile), and ask DNS
+    // again: the address may have moved.
+    this.scheduleReconnect();
+    if (error !== null) this.channel.endpointFailed();
+  }
+
+  /** Leaves the set: calls in flight finish, nothing new is sent, no reconnects. */
+  retire(): void {
+    this.retired = true;
+    this.stopReconnecting();
+    this.each((connection) => connection.drain());
+  }
+
+  stopReconnecting(): void {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
   }
 
   /** Connections, for drain and destroy. */
   each(visit: (connection: ClientConnection) => void): void {
     for (const connection of this.connections) if (connection !== null) visit(connection);
   }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer !== null) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      // Not connect(): a timer may fire a fraction of a millisecond before retryAt.
+      if (this.channel.isOpen) this.openConnections();
+    }, Math.max(0, Math.ceil(this.retryAt - now())));
+    this.reconnectTimer.unref();
+  }
+
+  private recount(): void {
+    let ready = 0;
+    for (const connection of this.connections) if (connection?.state === ClientConnectionState.Ready) ready++;
+    this.readyConnections = ready;
+    this.channel.endpointChanged();
+  }
+}
+
+export type EndpointState = 'ready' | 'connecting' | 'backoff' | 'idle';
+
+/** What `Channel.endpoints()` shows of one endpoint. */
+export interface EndpointInfo {
+  address: string;
+  state: EndpointState;
+  inFlight: number;
+  admissionLevel: number;
+  priority: number;
+  weight: number;
 }
 
 type ChannelState = 'open' | 'closing' | 'closed';
@@ -144,10 +254,23 @@ export class Channel {
   private readonly userPriority: number | undefined;
   private readonly maxInFlightPerConnection: number;
   private readonly maxBufferedBytes: number;
-  private readonly endpoints: Endpoint[];
   private readonly methodsByPath = new Map<string, MethodDescriptor>();
-  private nextEndpoint = 0;
   private state: ChannelState = 'open';
+  /** The resolved endpoints, by address; kept across re-resolution so healthy connections stay. */
+  private readonly members = new Map<string, Endpoint>();
+  /** Endpoints with a ready connection, of the best SRV priority among those: what calls pick from. */
+  private ready: Endpoint[] = [];
+  private readonly balancer: Balancer;
+  private readonly resolver: Resolver;
+  private readonly parsedTarget: ReturnType<typeof parseAddress>;
+  /** Resolves the target in the background; null for IP-literal targets and before the first call. */
+  private watch: AddressWatch | null = null;
+  /** Connecting starts with the first call (a client never used opens nothing). */
+  private started = false;
+  private resolved = false;
+  private resolveError: RpcError | null = null;
+  /** Calls waiting for an endpoint to become ready (first resolution, first connect). */
+  private waiters: (() => void)[] = [];
 
   constructor(target: string, options: ChannelOptions = {}) {
     this.target = target;
@@ -165,13 +288,22 @@ export class Channel {
     );
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
     this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
+    this.balancer = balancerOption('balancer', options.balancer);
     this.admissionLevelTtlMs = integerOption('admissionLevelTtlMs', options.admissionLevelTtlMs, 1000, 1);
     this.retryBudget = new RetryBudget(
       integerOption('maxRetries', options.maxRetries, 3, 0, 10),
       numberOption('retryBudgetRatio', options.retryBudgetRatio, 0.1, 0, 1),
       10,
     );
-    this.endpoints = parseTarget(target).map(({ host, port }) => new Endpoint(host, port, this));
+    if (options.resolver !== undefined && !(options.resolver instanceof Resolver)) {
+      throw new InvalidArgumentError(`resolver must be a Resolver, got ${String(options.resolver)}`);
+    }
+    this.resolver = options.resolver ?? defaultResolver();
+    this.parsedTarget = parseAddress(target);
+    const parsed = this.parsedTarget;
+    if (parsed.kind === 'hosts' && parsed.hosts.every(({ host }) => isIP(host) !== 0)) {
+      this.updateEndpoints(parsed.hosts);
+    }
   }
 
   /**
@@ -201,37 +333,42 @@ export class Channel {
       options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
     const metadata = options?.metadata ?? parent?.metadata ?? null;
-    const attempt = new Attempt(descriptor, request, parent, deadline, business, user, traceId, metadata, options?.signal);
+    const attempt = new Attempt(descriptor, request, options, parent, deadline, business, user, traceId, metadata);
     const sent = this.send(attempt);
     if (this.retryBudget.maxRetries === 0) return sent;
     return sent.catch((error: unknown) => this.retry(error, attempt));
   }
 
-  /** Retries a call a server rejected as overloaded on the next endpoint, within the budget and the deadline. */
+  /** Retries a call a server rejected as overloaded on another endpoint, within the budget and the deadline. */
   private retry(error: unknown, attempt: Attempt): Promise<unknown> {
     attempt.count++;
-    const { parent, signal } = attempt;
+    const { parent } = attempt;
     if (!(error instanceof RpcError) || !this.retryBudget.allows(error, error instanceof RemoteRpcError, attempt.count, attempt.deadline, now())) {
       return Promise.reject(error);
     }
-    if (this.state !== 'open' || signal?.aborted === true || parent?.cancelled === true) return Promise.reject(error);
+    if (this.state !== 'open' || attempt.options?.signal?.aborted === true || parent?.cancelled === true) return Promise.reject(error);
     debug('%s: retrying (attempt %d) after %s', attempt.descriptor.path, attempt.count + 1, error.reason ?? error.code);
     return this.send(attempt).catch((next: unknown) => this.retry(next, attempt));
   }
 
   /** One attempt: pick an endpoint, shed locally or send. */
   private send(attempt: Attempt): Promise<unknown> {
-    const { descriptor, request, parent, deadline, business, user, traceId, metadata, signal } = attempt;
+    const { descriptor, request, options, parent, deadline, business, user, traceId, metadata } = attempt;
     const start = now();
     const timeoutMs = Math.max(1, Math.floor(deadline - start));
     const level = compoundLevel(business, user);
     // An endpoint whose last reported level sheds this call is skipped; the call fails locally
-    // (nothing sent) only when every endpoint would shed it.
+    // (nothing sent) only when every ready endpoint would shed it.
     let endpoint = this.pickEndpoint();
-    for (let tries = this.endpoints.length; endpoint !== null && tries > 1 && endpoint.admission.sheds(level, start); tries--) {
-      endpoint = this.pickEndpoint();
+    if (endpoint !== null && endpoint.admission.sheds(level, start)) {
+      for (const other of this.ready) {
+        if (!other.admission.sheds(level, start)) {
+          endpoint = other;
+          break;
+        }
+      }
     }
-    if (endpoint === null) return Promise.reject(this.unavailable(descriptor));
+    if (endpoint === null) return this.withoutEndpoint(descriptor, request, options, deadline);
     if (endpoint.admission.sheds(level, start)) {
       return Promise.reject(
         new RpcError(
@@ -270,6 +407,7 @@ export class Channel {
         reject(new RpcError(Status.INVALID_ARGUMENT, `${descriptor.path}: the request cannot be encoded`, { cause: error }));
         return;
       }
+      const signal = options?.signal;
       if (signal !== undefined) watchSignal(signal, call);
     });
   }
@@ -278,8 +416,9 @@ export class Channel {
   async close(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'closing';
+    this.stopResolving();
     const closing: Promise<void>[] = [];
-    for (const endpoint of this.endpoints) {
+    for (const endpoint of this.members.values()) {
       endpoint.each((connection) => {
         closing.push(connection.whenClosed());
         connection.drain();
@@ -293,19 +432,157 @@ export class Channel {
   destroy(): void {
     this.state = 'closed';
     const error = new RpcError(Status.CANCELLED, 'the client was destroyed', { reason: 'client_destroyed' });
-    for (const endpoint of this.endpoints) endpoint.each((connection) => connection.destroy(error));
+    this.stopResolving();
+    for (const endpoint of this.members.values()) endpoint.each((connection) => connection.destroy(error));
+  }
+
+  /** A snapshot of the endpoints and their state, for metrics and tests. */
+  endpoints(): EndpointInfo[] {
+    return [...this.members.values()].map((endpoint) => ({
+      address: endpoint.address,
+      state: endpoint.state,
+      inFlight: endpoint.inFlight,
+      admissionLevel: endpoint.admissionLevel,
+      priority: endpoint.priority,
+      weight: endpoint.weight,
+    }));
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** An endpoint's connection became ready or went away: recompute what calls pick from. */
+  endpointChanged(): void {
+    let best = Infinity;
+    for (const endpoint of this.members.values()) {
+      if (endpoint.readyConnections > 0 && endpoint.priority < best) best = endpoint.priority;
+    }
+    const ready: Endpoint[] = [];
+    for (const endpoint of this.members.values()) {
+      if (endpoint.readyConnections > 0 && endpoint.priority === best) ready.push(endpoint);
+    }
+    this.ready = ready;
+    this.wakeWaiters();
+  }
+
+  /** A connect failed: the name may point elsewhere now. */
+  endpointFailed(): void {
+    this.watch?.refresh();
   }
 
   private pickEndpoint(): Endpoint | null {
-    const endpoints = this.endpoints;
-    const count = endpoints.length;
-    const first = this.nextEndpoint;
-    this.nextEndpoint = (first + 1) % count;
-    return endpoints[first] ?? null;
+    const ready = this.ready;
+    if (ready.length === 0) return null;
+    return ready.length === 1 ? ready[0]! : this.balancer.pick(ready);
+  }
+
+  /**
+   * No endpoint is ready: before the first resolution or connect, the call waits (within its
+   * deadline); when every endpoint is down, it fails at once with UNAVAILABLE naming them.
+   */
+  private withoutEndpoint(
+    descriptor: MethodDescriptor,
+    request: unknown,
+    options: CallOptions | undefined,
+    deadline: number,
+  ): Promise<unknown> {
+    this.start();
+    let connecting = false;
+    for (const endpoint of this.members.values()) if (endpoint.connecting) connecting = true;
+    if (this.resolved && !connecting) return Promise.reject(this.unavailable(descriptor));
+    return new Promise((resolve, reject) => {
+      // Bound: the call resumes in the request context it was made in, not the socket event's.
+      const wake = AsyncResource.bind((): void => {
+        clearTimeout(timer);
+        resolve(this.call(descriptor, request, { ...options, timeoutMs: Math.max(1, Math.floor(deadline - now())) }));
+      });
+      const timer = setTimeout(() => {
+        const index = this.waiters.indexOf(wake);
+        if (index !== -1) this.waiters.splice(index, 1);
+        reject(
+          new RpcError(Status.DEADLINE_EXCEEDED, `${descriptor.path}: no endpoint of ${this.target} became ready within the deadline`, {
+            reason: 'deadline',
+          }),
+        );
+      }, Math.max(0, deadline - now()));
+      this.waiters.push(wake);
+    });
+  }
+
+  /** Starts resolving (names) and connecting: on the first call. */
+  private start(): void {
+    if (this.started || this.state !== 'open') return;
+    this.started = true;
+    if (this.members.size > 0) {
+      for (const endpoint of this.members.values()) endpoint.connect();
+      return;
+    }
+    const listener: WatchListener = {
+      onEndpoints: (endpoints) => this.updateEndpoints(endpoints),
+      onResolveError: (error) => {
+        this.resolved = true;
+        this.resolveError = error;
+        debug('%s: %s', this.target, error.message);
+        this.wakeWaiters();
+      },
+    };
+    this.watch = new AddressWatch(this.resolver, this.parsedTarget, listener);
+  }
+
+  /** A new resolution: keep the endpoints still in it (and their connections), add new ones, retire the rest. */
+  private updateEndpoints(resolved: readonly ResolvedEndpoint[]): void {
+    if (this.state !== 'open') return;
+    this.resolved = true;
+    if (resolved.length === 0) {
+      this.resolveError = new RpcError(Status.UNAVAILABLE, `${this.target} resolved to no endpoints`, { reason: 'no_endpoints' });
+      this.wakeWaiters();
+      return;
+    }
+    this.resolveError = null;
+    const seen = new Set<string>();
+    for (const { host, port, priority, weight } of resolved) {
+      const address = formatAddress(host, port);
+      seen.add(address);
+      let endpoint = this.members.get(address);
+      if (endpoint === undefined) {
+        endpoint = new Endpoint(host, port, this);
+        this.members.set(address, endpoint);
+        if (this.started) endpoint.connect();
+      }
+      endpoint.priority = priority ?? 0;
+      endpoint.weight = weight ?? 1;
+    }
+    for (const [address, endpoint] of this.members) {
+      if (!seen.has(address)) {
+        this.members.delete(address);
+        endpoint.retire();
+      }
+    }
+    this.endpointChanged();
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private stopResolving(): void {
+    this.watch?.close();
+    this.watch = null;
+    for (const endpoint of this.members.values()) endpoint.stopReconnecting();
+    this.wakeWaiters();
   }
 
   private unavailable(descriptor: MethodDescriptor): RpcError {
-    return new RpcError(Status.UNAVAILABLE, `${descriptor.path}: no endpoint for ${this.target}`, { reason: 'unavailable' });
+    const failures = [...this.members.values()].map((endpoint) => endpoint.describeFailure());
+    const why =
+      failures.length > 0
+        ? `every endpoint is down: ${failures.join('; ')}`
+        : (this.resolveError?.message ?? 'no endpoints');
+    return new RpcError(Status.UNAVAILABLE, `${descriptor.path}: cannot reach ${this.target}: ${why}`, { reason: 'unavailable' });
   }
 
   private describe(path: string): MethodDescriptor {
@@ -325,13 +602,13 @@ class Attempt {
   constructor(
     readonly descriptor: MethodDescriptor,
     readonly request: unknown,
+    readonly options: CallOptions | undefined,
     readonly parent: RequestContext | null,
     readonly deadline: number,
     readonly business: number,
     readonly user: number,
     readonly traceId: string,
     readonly metadata: Metadata | null,
-    readonly signal: AbortSignal | undefined,
   ) {}
 }
 
@@ -351,15 +628,6 @@ function watchSignal(signal: AbortSignal, call: PendingCall): void {
   signal.addEventListener('abort', cancel, { once: true });
 }
 
-/** `host:port`, `tcp://host:port`, `[v6]:port`, or several of those separated by commas. */
-export function parseTarget(target: string): { host: string; port: number }[] {
-  const body = target.startsWith('tcp://') ? target.slice('tcp://'.length) : target;
-  return body.split(',').map((part) => {
-    const match = /^(?:\[([^\]]+)\]|([^:/\s]+)):(\d{1,5})$/.exec(part.trim());
-    const port = match === null ? NaN : Number(match[3]);
-    if (match === null || port < 1 || port > 65535) {
-      throw new InvalidArgumentError(`target "${target}" is not an address: expected host:port or tcp://host:port`);
-    }
-    return { host: match[1] ?? match[2]!, port };
-  });
+function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

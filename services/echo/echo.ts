@@ -1,38 +1,12 @@
-import { context, defineService, method, type ServiceClient, type ServiceHandlers } from 'corpc';
+/**
+ * The Echo service. Its API is defined in echo.proto; services/generated/echo.ts (from
+ * `npm run gen`) holds the descriptor, the message types and the validating decoders.
+ */
+import { context, type ServiceClient, type ServiceHandlers } from 'corpc';
+import { Echo, type ContextView } from '../generated/echo.ts';
 
-export interface EchoRequest {
-  text: string;
-}
-
-export interface EchoReply {
-  text: string;
-}
-
-/** What a server saw of the request context it was called in. */
-export interface ContextView {
-  remainingMs: number;
-  businessPriority: number;
-  userPriority: number;
-  traceId: string;
-  metadata: Record<string, string>;
-}
-
-export interface RelayReply {
-  text: string;
-  /** The context as the relaying server saw it… */
-  outer: ContextView;
-  /** …and as the server it called saw it: same priorities and trace, a smaller budget. */
-  inner: ContextView;
-}
-
-export const Echo = defineService('Echo', {
-  /** Returns its input. */
-  echo: method<EchoRequest, EchoReply>(),
-  /** Describes the request context the handler runs in. */
-  inspect: method<Record<string, never>, ContextView>(),
-  /** Calls `echo` and `inspect` on the next Echo server, to show what a downstream call inherits. */
-  relay: method<EchoRequest, RelayReply>(),
-});
+export { Echo };
+export type { ContextView, EchoReply, EchoRequest, RelayReply } from '../generated/echo.ts';
 
 function view(): ContextView {
   const ctx = context();
