@@ -3,6 +3,8 @@
  */
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
   gen: { summary: 'generate TypeScript from IDL (.proto) files', load: () => import('../codegen/cli.ts') },
+  bench: { summary: 'load-test a method of a running service (closed/open loop, ramp)', load: () => import('./loadgen/cli.ts') },
+  run: { summary: 'run a service module: supervisor, workers, HTTP entry, admin port', load: () => import('./run.ts') },
 };
 
 function usage(): string {

@@ -11,6 +11,8 @@ await build({
     'framework/index': 'framework/index.ts',
     'framework/internal': 'framework/internal.ts',
     'runtime/cli': 'runtime/cli.ts',
+    'runtime/worker': 'runtime/worker.ts',
+    'runtime/index': 'runtime/index.ts',
   },
   outdir: 'dist',
   bundle: true,

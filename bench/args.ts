@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { UsageError } from '../runtime/loadgen/options.ts';
+
+export { UsageError };
+
+export interface EchoArgs {
+  quick: boolean;
+  json: string | undefined;
+  connections: number;
+  inflights: number[];
+  rounds: number;
+  warmupMs: number;
+  durationMs: number;
+}
+
+export const ECHO_USAGE = `options:
+  --quick              short runs (echo < 60 s, compare < 3 min)
+  --json FILE          write the figures as JSON
+  --connections N      connections per client, the same for every system (default 1)
+  --inflight LIST      in-flight levels (default 1,16,128,1024)
+  --rounds N           alternating runs per level; the median is reported (default 3, quick 1)
+  --duration S         seconds measured per run (default 5, quick 3), after a warm-up`;
+
+/** The options shared by the echo-style scenarios (`echo`, `compare`). */
+export function parseEchoArgs(scenario: string, argv: string[]): EchoArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean', default: false },
+        json: { type: 'string' },
+        connections: { type: 'string', default: '1' },
+        inflight: { type: 'string', default: '1,16,128,1024' },
+        rounds: { type: 'string' },
+        duration: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`bench ${scenario}: ${(error as Error).message}\n${ECHO_USAGE}`);
+  }
+  const quick = values.quick;
+  const durationS = positive(scenario, '--duration', values.duration ?? (quick ? '3' : '5'), false);
+  return {
+    quick,
+    json: values.json,
+    connections: positive(scenario, '--connections', values.connections, true),
+    inflights: values.inflight.split(',').map((part) => positive(scenario, '--inflight', part, true)),
+    rounds: positive(scenario, '--rounds', values.rounds ?? (quick ? '1' : '3'), true),
+    warmupMs: quick ? 1000 : 2000,
+    durationMs: durationS * 1000,
+  };
+}
+
+function positive(scenario: string, option: string, text: string, integer: boolean): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`bench ${scenario}: ${option} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  }
+  return value;
+}
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}

@@ -1,0 +1,37 @@
+/** Decoding frames from a chunk: splitting (FrameDecoder) and reading header and body in place (unpackAt). */
+import { protocol } from 'corpc/internal';
+import { measure, type MicroResult } from './measure.ts';
+
+const { FrameDecoder, FrameKind, PREFACE, packr, unpackAt } = protocol;
+
+function requestFrame(id: number): Buffer {
+  const header = packr.pack(['Echo/echo', 500, 63, 42, 'a1b2c3d4e5f60', null]);
+  const body = packr.pack({ text: 'corpc-bench-echo-payload-32bytes' });
+  const frame = Buffer.alloc(4 + 5 + 2 + header.length + body.length);
+  frame.writeUInt32BE(frame.length - 4, 0);
+  frame[4] = FrameKind.REQUEST;
+  frame.writeUInt32BE(id, 5);
+  frame.writeUInt16BE(header.length, 9);
+  header.copy(frame, 11);
+  body.copy(frame, 11 + header.length);
+  return frame;
+}
+
+export async function main(): Promise<MicroResult[]> {
+  const frames = 64;
+  const chunk = Buffer.concat(Array.from({ length: frames }, (_, i) => requestFrame(i)));
+  const one = requestFrame(1);
+  const headerEnd = 11 + one.readUInt16BE(9);
+  let seen = 0;
+  const decoder = new FrameDecoder(
+    { onFrame: () => void seen++, onPreface: () => undefined, onProtocolError: (e) => { throw e; } },
+    4 * 1024 * 1024,
+  );
+  decoder.push(PREFACE);
+  const split = await measure(`frame split: ${frames} request frames per chunk`, () => decoder.push(chunk));
+  return [
+    { name: 'frame split: per frame', nsPerOp: split.nsPerOp / frames },
+    await measure('request header decode (unpackAt, in place)', () => unpackAt(one, 11, headerEnd)),
+    await measure('32-byte body decode (unpackAt, in place)', () => unpackAt(one, headerEnd, one.length)),
+  ];
+}

@@ -1,0 +1,27 @@
+/** The scenarios of `npm run bench`, by name; each file exports `main(argv)`. */
+import { fileURLToPath } from 'node:url';
+
+export interface Scenario {
+  summary: string;
+  /** Relative to this file. */
+  file: string;
+  /** Part of `all` (run there with --quick). */
+  inAll: boolean;
+}
+
+export const scenarios: Record<string, Scenario> = {
+  echo: { summary: 'corpc echo vs the bare msgpack-over-TCP ceiling, 1..1024 in flight', file: './echo.ts', inAll: false },
+  compare: { summary: 'corpc vs grpc-js vs bare on the same echo', file: './compare.ts', inAll: true },
+  micro: { summary: 'ns/op of the hot functions (bench/micro/*.ts)', file: './micro/index.ts', inAll: true },
+  resolver: { summary: 'DNS resolver: lookups, caching and re-resolution under load', file: './resolver.ts', inAll: true },
+  overload: { summary: 'overload control: goodput and latency past saturation', file: './overload/overload.ts', inAll: true },
+  fairness: { summary: 'overload control: fairness between priorities', file: './overload/fairness.ts', inAll: true },
+  spike: { summary: 'overload control: a sudden load spike', file: './overload/spike.ts', inAll: true },
+  surge: { summary: 'a surge across a multi-tier service', file: './surge.ts', inAll: true },
+  all: { summary: 'every scenario above, in turn (add --quick; --results FILE writes RESULTS.md)', file: './all.ts', inAll: false },
+};
+
+export function scenarioPath(scenario: Scenario): string {
+  return fileURLToPath(new URL(scenario.file, import.meta.url));
+}
+

@@ -1,0 +1,71 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DASHBOARD_HTML } from './dashboard-page.ts';
+import type { DashboardView } from './dashboard.ts';
+
+/**
+ * The admin port of a process group (served by the supervisor):
+ * `/healthz` liveness, `/readyz` readiness (503 while starting or draining), `/metrics`
+ * Prometheus text of every worker, `/dashboard` the live page and `/dashboard.json` its data.
+ */
+export interface AdminSource {
+  readonly ready: boolean;
+  readonly draining: boolean;
+  readonly liveWorkers: number;
+  metrics(): Promise<{ contentType: string; text: string }>;
+  view(): DashboardView;
+}
+
+export class AdminServer {
+  private readonly server: HttpServer;
+
+  constructor(private readonly source: AdminSource) {
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const send = (status: number, type: string, body: string): void => {
+        res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+        res.end(body);
+      };
+      const json = (status: number, body: unknown): void => send(status, 'application/json', JSON.stringify(body));
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'use GET' });
+      switch (path) {
+        case '/healthz':
+          return json(200, { ok: true });
+        case '/readyz': {
+          const ready = this.source.ready;
+          return json(ready ? 200 : 503, { ready, draining: this.source.draining, workers: this.source.liveWorkers });
+        }
+        case '/metrics':
+          this.source.metrics().then(
+            ({ contentType, text }) => send(200, contentType, text),
+            (error: Error) => send(500, 'text/plain', `metrics unavailable: ${error.message}\n`),
+          );
+          return;
+        case '/':
+        case '/dashboard':
+          return send(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
+        case '/dashboard.json':
+          return json(200, this.source.view());
+        default:
+          return json(404, { error: `no ${path}: try /healthz, /readyz, /metrics, /dashboard` });
+      }
+    });
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}

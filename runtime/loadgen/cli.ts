@@ -1,0 +1,179 @@
+/**
+ * `corpc bench <address> <Service/Method>`: a load generator for any corpc service, in the spirit
+ * of ghz and wrk. See docs/bench.md.
+ */
+import { writeFileSync } from 'node:fs';
+import { RpcError, Status, createChannel, type Channel, type MethodDescriptor } from 'corpc';
+import { runLoad, type IntervalStats, type LoadPlan, type Send } from './engine.ts';
+import { parseBenchArgs, UsageError, USAGE, type BenchOptions } from './options.ts';
+import { findKnee, rampRates, type RampStep } from './ramp.ts';
+import { buildReport, formatProgress, formatReport, type RunReport } from './report.ts';
+import { lineChart } from './svg.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let options: BenchOptions;
+  let method: MethodDescriptor;
+  try {
+    options = parseBenchArgs(argv);
+    if (options.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const { resolveMethod } = await import('./method.ts');
+    method = await resolveMethod(options.method, options.body, options.module);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`corpc bench: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  let channel: Channel;
+  try {
+    channel = createChannel(options.address, { connectionsPerEndpoint: options.connections, timeoutMs: options.timeoutMs });
+  } catch (error) {
+    console.error(`corpc bench: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    const body = options.body;
+    const send: Send = (callOptions) => channel.call(method, body, callOptions);
+    const problem = await preflight(send, options, method);
+    if (problem !== null) {
+      console.error(`corpc bench: ${problem}; no load sent`);
+      return 1;
+    }
+    if (options.ramp !== undefined) await ramp(send, options, method);
+    else await single(send, options, method);
+    return 0;
+  } finally {
+    channel.destroy();
+  }
+}
+
+/** One call first, not counted: a wrong method or an unreachable server is an error, not a report full of them. */
+async function preflight(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<string | null> {
+  try {
+    await send({ timeoutMs: Math.max(options.timeoutMs, 2000) });
+    return null;
+  } catch (error) {
+    if (!(error instanceof RpcError)) throw error;
+    const fatal: number[] = [Status.UNIMPLEMENTED, Status.UNAVAILABLE, Status.INVALID_ARGUMENT, Status.NOT_FOUND];
+    return fatal.includes(error.status) ? `${method.path} on ${options.address}: ${error.code}: ${error.message}` : null;
+  }
+}
+
+function planOf(options: BenchOptions, progress: (stats: IntervalStats) => void): LoadPlan {
+  return {
+    concurrency: options.concurrency,
+    rate: options.rate,
+    durationMs: options.durationMs,
+    requests: options.requests,
+    warmupMs: options.warmupMs,
+    timeoutMs: options.timeoutMs,
+    businessPriority: options.businessPriority,
+    userPriority: options.userPriority,
+    intervalMs: 1000,
+    onInterval: progress,
+  };
+}
+
+/** The live line: rewritten in place on a terminal, one line a second otherwise. */
+function progressPrinter(quiet: boolean): { print: (stats: IntervalStats) => void; end: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let printed = false;
+  return {
+    print: (stats) => {
+      if (quiet) return;
+      printed = true;
+      process.stderr.write(tty ? `\r\x1b[2K${formatProgress(stats)}` : `${formatProgress(stats)}\n`);
+    },
+    end: () => {
+      if (printed && tty) process.stderr.write('\n');
+    },
+  };
+}
+
+async function single(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<void> {
+  const progress = progressPrinter(options.quiet);
+  const result = await runLoad(send, planOf(options, progress.print));
+  progress.end();
+  const report = buildReport(options.address, method.path, options, result);
+  console.log(formatReport(report));
+  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.svg !== undefined) writeFileSync(options.svg, runChart(report));
+}
+
+function runChart(report: RunReport): string {
+  const t = report.timeline;
+  return lineChart(`${report.method}: ${report.requests_per_s.toFixed(0)} req/s, p99 ${report.latency_ms.p99} ms`, 'seconds', t.map((s) => s.t_s), [
+    { title: 'throughput', unit: 'req/s', series: [{ label: 'completed', color: '#1f77b4', values: t.map((s) => s.requests_per_s) }] },
+    {
+      title: 'latency',
+      unit: 'ms',
+      series: [
+        { label: 'p50', color: '#2ca02c', values: t.map((s) => s.p50_ms) },
+        { label: 'p99', color: '#d62728', values: t.map((s) => s.p99_ms) },
+      ],
+    },
+  ]);
+}
+
+async function ramp(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<void> {
+  const { from, to, step } = options.ramp!;
+  const steps: RampStep[] = [];
+  console.log(`${method.path} on ${options.address}: ramp ${from}..${to} req/s by ${step}, ${options.durationMs! / 1000} s a step`);
+  console.log(`${'offered'.padStart(10)} ${'served'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(8)}`);
+  const rates = rampRates(from, to, step);
+  for (let i = 0; i < rates.length; i++) {
+    const progress = progressPrinter(options.quiet);
+    const result = await runLoad(send, {
+      ...planOf({ ...options, rate: rates[i], concurrency: undefined }, progress.print),
+      warmupMs: i === 0 ? options.warmupMs : 0,
+    });
+    progress.end();
+    const { measured } = result;
+    const row: RampStep = {
+      offered: rates[i]!,
+      achieved: (measured.outcomes.ok * 1000) / result.elapsedMs,
+      p50_ms: measured.latency.percentile(50),
+      p99_ms: measured.latency.percentile(99),
+      sent: measured.sent,
+      errors: measured.outcomes.total - measured.outcomes.ok,
+    };
+    steps.push(row);
+    console.log(
+      `${Math.round(row.offered).toString().padStart(10)} ${Math.round(row.achieved).toString().padStart(10)} ${row.p50_ms.toFixed(3).padStart(9)} ${row.p99_ms.toFixed(3).padStart(9)} ${String(row.errors).padStart(8)}`,
+    );
+  }
+  const knee = findKnee(steps);
+  console.log(
+    knee.rate === null
+      ? `knee: below ${from} req/s (${knee.reason})`
+      : `knee: about ${Math.round(knee.rate)} req/s${knee.reason === null ? ' (not reached: every step kept up)' : ` (${knee.reason})`}`,
+  );
+  if (options.json !== undefined) {
+    writeFileSync(options.json, `${JSON.stringify({ target: options.address, method: method.path, steps, knee }, null, 2)}\n`);
+  }
+  if (options.svg !== undefined) {
+    writeFileSync(
+      options.svg,
+      lineChart(`${method.path}: ramp, knee ${knee.rate === null ? 'below the first step' : `≈ ${Math.round(knee.rate)} req/s`}`, 'offered req/s', steps.map((s) => s.offered), [
+        {
+          title: 'throughput',
+          unit: 'req/s',
+          series: [
+            { label: 'offered', color: '#999999', values: steps.map((s) => s.offered) },
+            { label: 'served', color: '#1f77b4', values: steps.map((s) => s.achieved) },
+          ],
+        },
+        {
+          title: 'latency',
+          unit: 'ms',
+          series: [
+            { label: 'p50', color: '#2ca02c', values: steps.map((s) => s.p50_ms) },
+            { label: 'p99', color: '#d62728', values: steps.map((s) => s.p99_ms) },
+          ],
+        },
+      ]),
+    );
+  }
+}

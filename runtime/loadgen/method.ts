@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RpcError, type MethodDescriptor, type ServiceDescriptor } from 'corpc';
+import { UsageError } from './options.ts';
+
+/**
+ * Finds what to call for `Service/Method`. Without a module, the wire path is
+ * `Service/method` (the method's first letter lowered, as `defineService` and `corpc gen` name
+ * client methods). With `--module`, the service descriptor exported there is used, and its
+ * request validator (generated code has one) checks the body before any load is sent.
+ */
+export async function resolveMethod(
+  spec: string,
+  body: unknown,
+  modulePath: string | undefined,
+): Promise<MethodDescriptor> {
+  const slash = spec.indexOf('/');
+  const serviceName = spec.slice(0, slash);
+  const methodName = spec.slice(slash + 1);
+  const lower = methodName[0]!.toLowerCase() + methodName.slice(1);
+  if (modulePath === undefined) return { name: lower, path: `${serviceName}/${lower}` };
+
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--module ${modulePath}: cannot load it (${(error as Error).message.split('\n')[0]})`);
+  }
+  const services = Object.entries(module).filter((entry): entry is [string, ServiceDescriptor] => isService(entry[1]));
+  const service = services.find(
+    ([key, s]) => key === serviceName || s.name === serviceName || s.name.endsWith(`.${serviceName}`),
+  )?.[1];
+  if (service === undefined) {
+    const known = services.map(([, s]) => s.name).join(', ') || 'none';
+    throw new UsageError(`--module ${modulePath} has no service "${serviceName}" (services there: ${known})`);
+  }
+  const method =
+    service.methods[methodName] ??
+    service.methods[lower] ??
+    Object.values(service.methods).find((m) => m.path.endsWith(`/${methodName}`));
+  if (method === undefined) {
+    throw new UsageError(
+      `service ${service.name} has no method "${methodName}" (methods: ${Object.keys(service.methods).join(', ')})`,
+    );
+  }
+  if (method.decodeRequest !== undefined) {
+    try {
+      method.decodeRequest(body);
+    } catch (error) {
+      const reason = error instanceof RpcError || error instanceof Error ? error.message : String(error);
+      throw new UsageError(`--data does not fit ${method.path}'s request: ${reason}`);
+    }
+  }
+  return method;
+}
+
+function isService(value: unknown): value is ServiceDescriptor {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, methods } = value as { name?: unknown; methods?: unknown };
+  return typeof name === 'string' && typeof methods === 'object' && methods !== null;
+}

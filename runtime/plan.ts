@@ -1,0 +1,105 @@
+import { availableParallelism } from 'node:os';
+import type { RuntimeConfig } from './config.ts';
+import { ConfigError } from './schema.ts';
+import { freePort } from './free-port.ts';
+import type { ServiceModule } from './service-module.ts';
+
+/**
+ * The run plan: the validated config made concrete for one process group (ports chosen, the
+ * address of every unit known). The supervisor makes it once and hands it to every worker, so
+ * all workers listen on the same ports and agree on where the other units are.
+ */
+
+export interface UnitPlan {
+  readonly name: string;
+  readonly port: number;
+  readonly entry: boolean;
+  readonly maxConcurrency: number | undefined;
+  readonly maxQueueLength: number | undefined;
+  readonly maxFrameBytes: number | undefined;
+}
+
+export interface HttpPlan {
+  readonly port: number;
+  readonly host: string;
+  readonly userIdHeader: string;
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+}
+
+export interface RunPlan {
+  readonly modulePath: string;
+  readonly workers: number;
+  readonly host: string;
+  readonly logLevel: RuntimeConfig['log']['level'];
+  /** The units this process group runs. */
+  readonly units: readonly UnitPlan[];
+  /** Where every unit of the module (and every unit named in the config) is reached. */
+  readonly addresses: Readonly<Record<string, string>>;
+  readonly http: HttpPlan | null;
+  readonly admin: { readonly port: number; readonly host: string };
+  readonly drainGraceMs: number;
+  readonly restart: RuntimeConfig['restart'];
+  readonly priority: RuntimeConfig['priority'];
+}
+
+function reachable(host: string, port: number): string {
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return local.includes(':') ? `[${local}]:${port}` : `${local}:${port}`;
+}
+
+export async function makePlan(config: RuntimeConfig, module: ServiceModule, modulePath: string): Promise<RunPlan> {
+  const known = new Set(module.units.map((unit) => unit.name));
+  const selected = config.units === undefined ? [...known] : config.units.split(',').map((name) => name.trim());
+  for (const name of selected) {
+    if (!known.has(name)) throw new ConfigError('units', `no unit "${name}" in ${modulePath} (units: ${[...known].join(', ')})`);
+  }
+  const units: UnitPlan[] = [];
+  const addresses: Record<string, string> = {};
+  for (const unit of module.units) {
+    const settings = config.services[unit.name];
+    const running = selected.includes(unit.name);
+    let port = settings?.port ?? unit.port;
+    if (port === 0 && running) port = await freePort(config.host);
+    addresses[unit.name] = settings?.address ?? reachable(config.host, port);
+    if (!running) continue;
+    units.push({
+      name: unit.name,
+      port,
+      entry: unit.service.entry === true,
+      maxConcurrency: settings?.maxConcurrency ?? unit.defaults?.maxConcurrency,
+      maxQueueLength: settings?.maxQueueLength ?? unit.defaults?.maxQueueLength,
+      maxFrameBytes: settings?.maxFrameBytes,
+    });
+  }
+  for (const [name, settings] of Object.entries(config.services)) {
+    if (known.has(name)) continue;
+    if (settings.address === undefined) {
+      throw new ConfigError(`services.${name}`, `"${name}" is not a unit of ${modulePath}; give its address or remove it`);
+    }
+    addresses[name] = settings.address;
+  }
+  const http = config.http;
+  const withHttp = http.enabled === 'on' && units.some((unit) => unit.entry);
+  return {
+    modulePath,
+    workers: config.workers === 'auto' ? availableParallelism() : config.workers,
+    host: config.host,
+    logLevel: config.log.level,
+    units,
+    addresses,
+    http: withHttp
+      ? {
+          port: http.port === 0 ? await freePort(http.host) : http.port,
+          host: http.host,
+          userIdHeader: http.userIdHeader.toLowerCase(),
+          timeoutMs: http.timeoutMs,
+          maxBodyBytes: http.maxBodyBytes,
+        }
+      : null,
+    admin: config.admin,
+    drainGraceMs: config.drain.graceMs,
+    restart: config.restart,
+    priority: config.priority,
+  };
+}

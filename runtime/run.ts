@@ -1,0 +1,196 @@
+/**
+ * `corpc run <service module or dir> [options]`: runs the units of a service module in a
+ * process group — a supervisor and N workers (node:cluster) — with the HTTP entry and the admin
+ * port. See docs/runtime.md.
+ */
+import cluster from 'node:cluster';
+import { parseArgs } from 'node:util';
+import { applyEnvironment, readConfigFile, setPath, validateConfig } from './config.ts';
+import { AdminServer } from './admin.ts';
+import { createLogger } from './logger.ts';
+import { makePlan, type RunPlan } from './plan.ts';
+import { ConfigError } from './schema.ts';
+import { loadServiceModule, resolveModulePath, type ServiceModule } from './service-module.ts';
+import { Supervisor } from './supervisor.ts';
+
+const USAGE = `usage: corpc run <service module or dir> [options]
+
+options:
+  --port N          port of the first unit; the others follow (N+1, N+2…); 0 = free ports
+  --workers N       worker processes (default: one per core)
+  --config FILE     config file: .json, or a .ts/.js module exporting the object as default
+  --host H          interface the units listen on (default 127.0.0.1)
+  --http-port N     HTTP entry port (default 8080; 0 = a free port)
+  --admin-port N    admin port: /healthz /readyz /metrics /dashboard (default 9464; 0 = a free port)
+  --units a,b       run only these units of the module (the others are reached at their addresses)
+  --grace-ms N      drain grace period on SIGTERM/SIGINT (default 10000)
+  --log-level L     fatal|error|warn|info|debug|trace|silent (default info)
+  -h, --help
+
+Environment variables override the config file; flags override both (docs/runtime.md).`;
+
+/** A second signal within this time of the first is the same keypress seen twice (npm and the shell both forward it). */
+const SAME_SIGNAL_MS = 500;
+
+interface Flags {
+  module: string;
+  configFile: string | undefined;
+  overrides: [string, unknown][];
+  basePort: number | undefined;
+}
+
+function parseFlags(argv: string[]): Flags | string {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        workers: { type: 'string' },
+        config: { type: 'string' },
+        host: { type: 'string' },
+        'http-port': { type: 'string' },
+        'admin-port': { type: 'string' },
+        units: { type: 'string' },
+        'grace-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return '';
+  if (positionals.length !== 1) return positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}`;
+  const number = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+  const overrides: [string, unknown][] = [];
+  const flag = (value: string | undefined, path: string, convert = false): void => {
+    if (value !== undefined) overrides.push([path, convert ? number(value) : value]);
+  };
+  flag(values.workers, 'workers', values.workers !== 'auto');
+  flag(values.host, 'host');
+  flag(values['http-port'], 'http.port', true);
+  flag(values['admin-port'], 'admin.port', true);
+  flag(values.units, 'units');
+  flag(values['grace-ms'], 'drain.graceMs', true);
+  flag(values['log-level'], 'log.level');
+  let basePort: number | undefined;
+  if (values.port !== undefined) {
+    const port = number(values.port);
+    if (typeof port !== 'number' || port > 65535) return `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}`;
+    basePort = port;
+  }
+  return { module: positionals[0]!, configFile: values.config, overrides, basePort };
+}
+
+async function configure(flags: Flags, module: ServiceModule, modulePath: string): Promise<RunPlan> {
+  let raw: Record<string, unknown> = flags.configFile === undefined ? {} : await readConfigFile(flags.configFile);
+  raw = applyEnvironment(raw, process.env, module.units.map((unit) => unit.name));
+  if (flags.basePort !== undefined) {
+    for (const [index, unit] of module.units.entries()) {
+      setPath(raw, `services.${unit.name}.port`, flags.basePort === 0 ? 0 : flags.basePort + index);
+    }
+  }
+  for (const [path, value] of flags.overrides) setPath(raw, path, value);
+  return makePlan(validateConfig(raw), module, modulePath);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (!cluster.isPrimary) throw new Error('corpc run: the supervisor must be the cluster primary');
+  const flags = parseFlags(argv);
+  if (typeof flags === 'string') {
+    if (flags === '') {
+      console.log(USAGE);
+      return 0;
+    }
+    console.error(`corpc run: ${flags}\n\n${USAGE}`);
+    return 2;
+  }
+  let module: ServiceModule;
+  let plan: RunPlan;
+  try {
+    const modulePath = resolveModulePath(flags.module);
+    module = await loadServiceModule(modulePath);
+    plan = await configure(flags, module, modulePath);
+  } catch (error) {
+    console.error(`corpc run: ${(error as Error).message}`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+  const logger = createLogger(plan.logLevel, { worker: 'supervisor' });
+  logger.debug({ plan }, 'effective config');
+
+  const supervisor = new Supervisor(plan, logger);
+  const admin = new AdminServer(supervisor);
+  let adminAddress;
+  try {
+    adminAddress = await admin.listen(plan.admin.port, plan.admin.host);
+  } catch (error) {
+    console.error(`corpc run: admin port ${plan.admin.host}:${plan.admin.port}: ${(error as Error).message}`);
+    return 1;
+  }
+
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
+      logger.info({ signal }, `${signal}: draining (a second signal stops at once)`);
+      void supervisor.drain().then(() => finish(0));
+    } else if (now - firstSignalAt > SAME_SIGNAL_MS) {
+      logger.warn({ signal }, `${signal} again: stopping now`);
+      supervisor.kill();
+      finish(1);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  supervisor.onAllDown = () => {
+    logger.error('every worker is in a crash loop; stopping');
+    finish(1);
+  };
+
+  try {
+    await supervisor.start();
+  } catch (error) {
+    console.error(`corpc run: ${(error as Error).message}`);
+    supervisor.kill();
+    await admin.close();
+    return 1;
+  }
+  if (firstSignalAt === 0) printBanner(plan, module, adminAddress.port);
+  const code = await finished;
+  await admin.close();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  logger.info({ code }, 'stopped');
+  return code;
+}
+
+function printBanner(plan: RunPlan, module: ServiceModule, adminPort: number): void {
+  const lines = [`corpc: ${plan.units.length} unit(s) in ${plan.workers} worker(s), ready`];
+  for (const unit of plan.units) lines.push(`  unit ${unit.name.padEnd(12)} ${plan.host}:${unit.port}${unit.entry ? '  (entry)' : ''}`);
+  const admin = `http://${plan.admin.host}:${adminPort}`;
+  if (plan.http !== null) lines.push(`  http entry        http://${plan.http.host}:${plan.http.port}`);
+  lines.push(`  admin             ${admin}  (/healthz /readyz /metrics)`, `  dashboard         ${admin}/dashboard`);
+  if (plan.http !== null) {
+    const example = module.example ?? firstEntryExample(module, plan);
+    if (example !== null) {
+      lines.push(
+        'try:',
+        `curl -X POST http://${plan.http.host}:${plan.http.port}/${example.method} -H 'content-type: application/json' -H '${plan.http.userIdHeader}: u-42' --data '${JSON.stringify(example.body)}'`,
+      );
+    }
+  }
+  lines.push('Ctrl-C drains and stops.');
+  console.log(lines.join('\n'));
+}
+
+function firstEntryExample(module: ServiceModule, plan: RunPlan): { method: string; body: unknown } | null {
+  const entry = module.units.find((unit) => plan.units.some((u) => u.name === unit.name && u.entry));
+  const method = entry === undefined ? undefined : Object.values(entry.service.methods)[0];
+  return method === undefined ? null : { method: method.path, body: {} };
+}

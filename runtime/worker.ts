@@ -1,0 +1,122 @@
+/**
+ * A worker process of `corpc run`: runs every unit of the plan on its port (shared with the
+ * other workers through node:cluster), the HTTP entry if the plan has one, and reports to the
+ * supervisor (ready, dashboard snapshots, metrics on request). It drains when the supervisor
+ * says so; it never acts on SIGINT/SIGTERM itself (the supervisor owns shutdown).
+ */
+import cluster from 'node:cluster';
+import { createChannel, createClient, createServer, type Channel, type Server, type ServiceDescriptor } from 'corpc';
+import { HttpEntry, type EntryService } from './http-entry.ts';
+import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
+import { createLogger } from './logger.ts';
+import { WorkerMetrics } from './metrics.ts';
+import type { RunPlan } from './plan.ts';
+import { loadServiceModule, type ServiceEnv } from './service-module.ts';
+import { UserPriority } from './user-priority.ts';
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+const plan = JSON.parse(process.env[PLAN_ENV] ?? 'null') as RunPlan | null;
+if (plan === null || !cluster.isWorker) {
+  console.error('corpc: runtime/worker.ts is started by `corpc run`, not directly');
+  process.exit(2);
+}
+const workerId = cluster.worker!.id;
+const logger = createLogger(plan.logLevel, { worker: workerId });
+const metrics = new WorkerMetrics(workerId);
+const servers: { name: string; server: Server }[] = [];
+const channels = new Map<string, Channel>();
+let httpEntry: HttpEntry | null = null;
+let draining: Promise<void> | null = null;
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+// The supervisor is gone (killed): nobody will tell us to drain, so leave now.
+process.on('disconnect', () => void drain(plan.drainGraceMs).finally(() => process.exit(0)));
+
+/** One channel per unit address, shared by every client of that unit in this worker. */
+function channelTo(unit: string): Channel {
+  let channel = channels.get(unit);
+  if (channel === undefined) {
+    const address = plan!.addresses[unit];
+    if (address === undefined) {
+      throw new Error(`no unit "${unit}": name one of ${Object.keys(plan!.addresses).join(', ')}, or add services.${unit}.address to the config`);
+    }
+    channel = createChannel(address);
+    channels.set(unit, channel);
+  }
+  return channel;
+}
+
+async function start(): Promise<void> {
+  const module = await loadServiceModule(plan!.modulePath);
+  const entries: EntryService[] = [];
+  for (const unitPlan of plan!.units) {
+    const unit = module.units.find((candidate) => candidate.name === unitPlan.name)!;
+    const server = createServer({
+      ...(unitPlan.maxConcurrency === undefined ? {} : { concurrency: unitPlan.maxConcurrency }),
+      ...(unitPlan.maxQueueLength === undefined ? {} : { maxQueueLength: unitPlan.maxQueueLength }),
+      ...(unitPlan.maxFrameBytes === undefined ? {} : { maxFrameBytes: unitPlan.maxFrameBytes }),
+    });
+    const env: ServiceEnv = {
+      name: unit.name,
+      config: { port: unitPlan.port, address: plan!.addresses[unit.name]! },
+      logger: logger.child({ unit: unit.name }),
+      client: <S extends ServiceDescriptor>(service: S, name: string) => createClient(service, channelTo(name)),
+    };
+    metrics.addUnit(unit.name, server);
+    const handlers = await unit.handlers(env);
+    server.addService(unit.service, metrics.instrument(unit.name, unit.service, handlers));
+    await server.listen({ port: unitPlan.port, host: plan!.host });
+    servers.push({ name: unit.name, server });
+    if (unitPlan.entry) entries.push({ service: unit.service, channel: channelTo(unit.name) });
+  }
+  if (plan!.http !== null) {
+    httpEntry = new HttpEntry({
+      plan: plan!.http,
+      services: entries,
+      business: plan!.priority.business,
+      userPriority: new UserPriority(plan!.priority.secret),
+      logger: logger.child({ unit: 'http' }),
+      onRequest: (route, status, business, seconds, actions) => metrics.recordHttp(route, status, business, seconds, actions),
+    });
+    await httpEntry.listen();
+  }
+}
+
+/** Stops the HTTP entry, then each unit in the module's order (callers before callees), then the clients. */
+function drain(graceMs: number): Promise<void> {
+  if (draining !== null) return draining;
+  const deadline = Date.now() + graceMs;
+  const left = (): number => Math.max(0, deadline - Date.now());
+  draining = (async () => {
+    logger.info({ graceMs }, 'draining');
+    await httpEntry?.close(left());
+    for (const { server } of servers) await server.close(left());
+    await Promise.all([...channels.values()].map((channel) => channel.close()));
+    logger.info('drained');
+  })();
+  return draining;
+}
+
+process.on('message', (message: unknown) => {
+  if (!isCorpcMessage<SupervisorMessage>(message)) return;
+  if (message.corpc === 'drain') {
+    void drain(message.graceMs).then(() => process.exit(0));
+  } else if (message.corpc === 'metrics?') {
+    void metrics.registry.getMetricsAsJSON().then((json) => send({ corpc: 'metrics', id: message.id, metrics: json }));
+  }
+});
+
+try {
+  await start();
+  send({ corpc: 'ready' });
+  logger.debug({ units: plan.units.map((unit) => `${unit.name}@${unit.port}`) }, 'worker ready');
+  setInterval(() => send({ corpc: 'snapshot', snapshot: metrics.snapshot() }), 1000).unref();
+} catch (error) {
+  logger.error({ err: error }, 'worker failed to start');
+  send({ corpc: 'failed', message: (error as Error).message });
+  process.exitCode = 1;
+  setImmediate(() => process.exit(1));
+}

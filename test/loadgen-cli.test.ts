@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Echo, echoHandlers } from '../services/echo/echo.ts';
+import { serve } from './helpers/servers.ts';
+
+const bin = new URL('../runtime/bin/corpc.js', import.meta.url).pathname;
+const fixture = new URL('./fixtures/loadgen-service.ts', import.meta.url).pathname;
+
+function corpc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+test('bad arguments: a clear usage error, exit code 2, no load sent', async () => {
+  const cases: [string[], RegExp][] = [
+    [['bench'], /expected an address and a method/],
+    [['bench', '127.0.0.1:1', 'Echo'], /is not Service\/Method/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '-c', 'ten'], /--concurrency must be an integer/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '-c', '5', '--rate', '10'], /not both/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--data', '{text:'], /--data is not valid JSON/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--rate', '50..10'], /end of a ramp must be above its start/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--module', fixture, '--data', '{"text":5}'], /--data does not fit Echo\/echo's request: text: expected a string/],
+    [['bench', '127.0.0.1:1', 'Nope/echo', '--module', fixture], /has no service "Nope"/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => corpc(args)));
+  results.forEach((result, i) => {
+    const [args, pattern] = cases[i]!;
+    assert.is(result.code, 2, `${args.join(' ')}: exit ${result.code}\n${result.stderr}`);
+    assert.match(result.stderr, pattern, args.join(' '));
+    assert.match(result.stderr, /usage: corpc bench/);
+  });
+});
+
+test('a run against a real service: the report and --json account for every request', async () => {
+  const { server, target } = await serve(Echo, echoHandlers());
+  const dir = mkdtempSync(join(tmpdir(), 'corpc-loadgen-'));
+  try {
+    const json = join(dir, 'out.json');
+    const svg = join(dir, 'out.svg');
+    const result = await corpc([
+      'bench', target, 'Echo/Echo', '--module', fixture, '-D', '{"text":"hello"}',
+      '-n', '300', '-c', '4', '--warmup', '0', '-q', '--json', json, '--svg', svg,
+    ]);
+    assert.is(result.code, 0, result.stderr);
+    assert.match(result.stdout, /OK\s+300/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      sent: number; ok: number; outcomes: Record<string, number>; requests_per_s: number;
+      latency_ms: Record<string, number>;
+    };
+    assert.is(report.sent, 300);
+    assert.is(report.ok, 300);
+    assert.equal(report.outcomes, { OK: 300 });
+    assert.ok(report.requests_per_s > 0);
+    for (const key of ['p50', 'p90', 'p99', 'p999', 'max']) assert.type(report.latency_ms[key], 'number', key);
+    assert.match(readFileSync(svg, 'utf8'), /^<svg /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await server.close();
+  }
+});
+
+test('an unknown method is reported before any load is sent', async () => {
+  const { server, target } = await serve(Echo, echoHandlers());
+  try {
+    const result = await corpc(['bench', target, 'Echo/missing', '-n', '10']);
+    assert.is(result.code, 1);
+    assert.match(result.stderr, /UNIMPLEMENTED.*no load sent/);
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();

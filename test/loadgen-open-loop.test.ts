@@ -1,0 +1,30 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createClient } from 'corpc';
+import { runLoad } from '../runtime/loadgen/engine.ts';
+import { Echo, echoHandlers } from '../services/echo/echo.ts';
+import { serve } from './helpers/servers.ts';
+
+test('open loop: the arrival rate is honoured on an idle service', async () => {
+  const { server, target } = await serve(Echo, echoHandlers());
+  const client = createClient(Echo, target, { timeoutMs: 5000 });
+  try {
+    const rate = 200;
+    const result = await runLoad((options) => client.echo({ text: 'x' }, options), {
+      rate,
+      durationMs: 1000,
+      warmupMs: 200,
+    });
+    // Arrivals follow a schedule, not the answers: the count is the rate times the duration.
+    assert.ok(Math.abs(result.measured.sent - rate) <= rate * 0.1, `sent ${result.measured.sent}`);
+    assert.is(result.measured.outcomes.total, result.measured.sent);
+    assert.is(result.mode, 'open');
+    // Generous: the last answer may come late on a busy machine.
+    assert.ok(result.requestsPerS > rate * 0.5 && result.requestsPerS < rate * 1.5, `${result.requestsPerS} req/s`);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test.run();

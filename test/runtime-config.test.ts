@@ -1,0 +1,58 @@
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { applyEnvironment, validateConfig } from '../runtime/config.ts';
+import { ConfigError } from '../runtime/schema.ts';
+
+function problem(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    validateConfig(applyEnvironment(raw, env, ['accounts']));
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+test('a bad value names its path and what was expected', () => {
+  assert.is(problem({ services: { accounts: { maxConcurrency: 'ten' } } }), 'services.accounts.maxConcurrency: expected integer ≥ 1, got "ten"');
+  assert.is(problem({ http: { port: 70000 } }), 'http.port: expected integer in 0..65535, got 70000');
+  assert.is(problem({ log: { level: 'loud' } }), 'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"');
+  assert.is(problem({ workers: 0 }), 'workers: expected integer in 1..256 or one of "auto", got 0');
+});
+
+test('an unknown key is an error, with the likely intended key', () => {
+  assert.is(problem({ drain: { graceMS: 10 } }), 'drain.graceMS: unknown key (did you mean "graceMs"?)');
+  assert.is(problem({ nonsense: true }), 'nonsense: unknown key');
+});
+
+test('environment variables override the file and name themselves in errors', () => {
+  const config = validateConfig(applyEnvironment({ http: { port: 1 } }, { CORPC_HTTP_PORT: '8181', CORPC_SERVICE_ACCOUNTS_ADDRESS: 'dns:///accounts:7101' }, ['accounts']));
+  assert.is(config.http.port, 8181);
+  assert.is(config.services.accounts?.address, 'dns:///accounts:7101');
+  assert.is(config.http.userIdHeader, 'x-user-id');
+  assert.is(config.drain.graceMs, 10_000);
+  assert.is(problem({}, { CORPC_HTTP_PORT: 'eighty' }), 'CORPC_HTTP_PORT (http.port): expected integer in 0..65535, got "eighty"');
+});
+
+test('corpc run stops at start-up with the path and the reason, exit code 2', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'corpc-config-'));
+  try {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ services: { probe: { maxConcurrency: 'ten' } } }));
+    const result = spawnSync(
+      process.execPath,
+      ['--conditions=corpc-source', '--import', 'tsx', 'runtime/cli.ts', 'run', 'test/fixtures/runtime-probe.ts', '--config', file],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    assert.is(result.status, 2);
+    assert.match(result.stderr, 'services.probe.maxConcurrency: expected integer ≥ 1, got "ten"');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

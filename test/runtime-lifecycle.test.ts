@@ -1,0 +1,76 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createClient } from 'corpc';
+import { Probe } from './fixtures/runtime-probe.ts';
+import { killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
+
+const MODULE = 'test/fixtures/runtime-probe.ts';
+const FREE_PORTS = ['--port', '0', '--http-port', '0', '--admin-port', '0'];
+
+/** Every line of Prometheus text is a comment, blank, or `name{labels} value`. */
+function assertPrometheusText(text: string): void {
+  const sample = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|NaN|\+Inf|-Inf)$/;
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
+    assert.ok(sample.test(line), `not a Prometheus sample line: ${line}`);
+  }
+}
+
+test('starts two workers, serves calls, exposes health, readiness and metrics that count the calls, and drains on SIGTERM', async () => {
+  const runtime = await startRuntime([MODULE, '--workers', '2', ...FREE_PORTS]);
+  const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`, { connectionsPerEndpoint: 4 });
+  try {
+    assert.is((await runtime.admin('/healthz')).status, 200);
+    const ready = await runtime.admin('/readyz');
+    assert.is(ready.status, 200);
+    assert.equal(await ready.json(), { ready: true, draining: false, workers: 2 });
+
+    for (let i = 0; i < 7; i++) assert.is((await client.echo({ text: `n${i}` })).text, `n${i}`);
+    const metrics = await runtime.admin('/metrics');
+    assert.is(metrics.status, 200);
+    const text = await metrics.text();
+    assertPrometheusText(text);
+    assert.is(metricSum(text, 'corpc_requests_total', { method: 'Probe/Echo', code: 'OK' }), 7);
+    assert.ok(/^corpc_admission_level\{[^}]*worker="1"/m.test(text), 'admission level per worker');
+    assert.ok(/^corpc_admission_level\{[^}]*worker="2"/m.test(text), 'admission level per worker');
+    assert.ok(/^nodejs_eventloop_lag_seconds/m.test(text), 'event-loop delay');
+    assert.ok(/^corpc_workers\{worker="supervisor"\} 2$/m.test(text), 'supervisor metrics');
+
+    // Calls in flight when SIGTERM arrives finish; then the group exits 0.
+    const inFlight = Array.from({ length: 6 }, () => client.sleep({ ms: 400 }, { timeoutMs: 5000 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    runtime.child.kill('SIGTERM');
+    const settled = await Promise.allSettled(inFlight);
+    assert.equal(
+      settled.map((s) => s.status),
+      settled.map(() => 'fulfilled'),
+      JSON.stringify(settled.filter((s) => s.status === 'rejected')),
+    );
+    assert.is(await runtime.exited(), 0);
+  } finally {
+    client.destroy();
+    await killRuntime(runtime);
+  }
+});
+
+test('readiness is false while draining', async () => {
+  const runtime = await startRuntime([MODULE, '--workers', '1', ...FREE_PORTS]);
+  const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`);
+  try {
+    const slow = client.sleep({ ms: 600 }, { timeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    runtime.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const ready = await runtime.admin('/readyz');
+    assert.is(ready.status, 503);
+    assert.is(((await ready.json()) as { draining: boolean }).draining, true);
+    assert.is((await runtime.admin('/healthz')).status, 200);
+    await slow;
+    assert.is(await runtime.exited(), 0);
+  } finally {
+    client.destroy();
+    await killRuntime(runtime);
+  }
+});
+
+test.run();
