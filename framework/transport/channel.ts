@@ -5,12 +5,14 @@ import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
 import { balancerOption, type BalancedEndpoint, type Balancer, type BalancerName } from '../balancer.ts';
 import { AddressWatch, Resolver, defaultResolver, parseAddress, type Endpoint as ResolvedEndpoint, type WatchListener } from '../resolver/index.ts';
 import { now } from '../deadline.ts';
-import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata } from '../context.ts';
-import { integerOption } from '../options.ts';
-import { ADMIT_ALL, LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
+import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata, type RequestContext } from '../context.ts';
+import { integerOption, numberOption } from '../options.ts';
+import { CallerLevel } from '../admission/caller-level.ts';
+import { RetryBudget } from '../admission/retry-budget.ts';
+import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
 import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
-import { ClientConnection, ClientConnectionState, PendingCall, type ConnectionEvents } from './client-connection.ts';
+import { ClientConnection, ClientConnectionState, PendingCall, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
 
 const debug = debuglog('corpc:client');
 
@@ -37,6 +39,12 @@ export interface ChannelOptions {
   resolver?: Resolver;
   /** How calls are spread over endpoints: "p2c" (power of two choices on calls in flight, the default), "round-robin", or your own. */
   balancer?: BalancerName | Balancer;
+  /** A server's admission level that no answer refreshed for this long is forgotten. Default 1000 ms. */
+  admissionLevelTtlMs?: number;
+  /** Retries of a call a server rejected as overloaded (on another endpoint, within the deadline). Default 3. */
+  maxRetries?: number;
+  /** Retry budget: retries per successful call, over time. Default 0.1. */
+  retryBudgetRatio?: number;
 }
 
 export interface CallOptions {
@@ -55,8 +63,8 @@ export interface CallOptions {
 /** One server address and the connections to it. */
 class Endpoint implements ConnectionEvents, BalancedEndpoint {
   readonly address: string;
-  /** The admission level this server last reported (compound B*128+U). */
-  admissionLevel = ADMIT_ALL;
+  /** The admission level this server last reported (compound B*128+U), expiring if not refreshed. */
+  readonly admission: CallerLevel;
   /** SRV weight and priority (1 and 0 when the address gave none). */
   weight = 1;
   priority = 0;
@@ -77,6 +85,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
   ) {
     this.address = formatAddress(host, port);
     this.connections = new Array<ClientConnection | null>(channel.connectionsPerEndpoint).fill(null);
+    this.admission = new CallerLevel(channel.admissionLevelTtlMs);
   }
 
   /** Calls in flight on its connections. */
@@ -141,8 +150,13 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     return now() < this.retryAt ? 'backoff' : 'idle';
   }
 
-  onAdmissionLevel(level: number): void {
-    this.admissionLevel = level;
+  get admissionLevel(): number {
+    return this.admission.level;
+  }
+
+  onAdmissionLevel(level: number, ok: boolean): void {
+    this.admission.update(level, now());
+    if (ok) this.channel.retryBudget.success();
   }
 
   onReady(): void {
@@ -232,6 +246,9 @@ export class Channel {
   readonly maxFrameBytes: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  readonly admissionLevelTtlMs: number;
+  /** @internal */
+  readonly retryBudget: RetryBudget;
   private readonly timeoutMs: number;
   private readonly businessPriority: number | undefined;
   private readonly userPriority: number | undefined;
@@ -272,6 +289,12 @@ export class Channel {
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
     this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
     this.balancer = balancerOption('balancer', options.balancer);
+    this.admissionLevelTtlMs = integerOption('admissionLevelTtlMs', options.admissionLevelTtlMs, 1000, 1);
+    this.retryBudget = new RetryBudget(
+      integerOption('maxRetries', options.maxRetries, 3, 0, 10),
+      numberOption('retryBudgetRatio', options.retryBudgetRatio, 0.1, 0, 1),
+      10,
+    );
     if (options.resolver !== undefined && !(options.resolver instanceof Resolver)) {
       throw new InvalidArgumentError(`resolver must be a Resolver, got ${String(options.resolver)}`);
     }
@@ -302,7 +325,6 @@ export class Channel {
       const timeoutMs = options?.timeoutMs;
       if (timeoutMs !== undefined && start + timeoutMs < deadline) deadline = start + timeoutMs;
     }
-    const timeoutMs = Math.max(1, Math.floor(deadline - start));
     if (this.state !== 'open') {
       return Promise.reject(new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: 'client_closed' }));
     }
@@ -310,14 +332,48 @@ export class Channel {
     const business =
       options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
+    const metadata = options?.metadata ?? parent?.metadata ?? null;
+    const attempt = new Attempt(descriptor, request, options, parent, deadline, business, user, traceId, metadata);
+    const sent = this.send(attempt);
+    if (this.retryBudget.maxRetries === 0) return sent;
+    return sent.catch((error: unknown) => this.retry(error, attempt));
+  }
 
-    const endpoint = this.pickEndpoint();
+  /** Retries a call a server rejected as overloaded on another endpoint, within the budget and the deadline. */
+  private retry(error: unknown, attempt: Attempt): Promise<unknown> {
+    attempt.count++;
+    const { parent } = attempt;
+    if (!(error instanceof RpcError) || !this.retryBudget.allows(error, error instanceof RemoteRpcError, attempt.count, attempt.deadline, now())) {
+      return Promise.reject(error);
+    }
+    if (this.state !== 'open' || attempt.options?.signal?.aborted === true || parent?.cancelled === true) return Promise.reject(error);
+    debug('%s: retrying (attempt %d) after %s', attempt.descriptor.path, attempt.count + 1, error.reason ?? error.code);
+    return this.send(attempt).catch((next: unknown) => this.retry(next, attempt));
+  }
+
+  /** One attempt: pick an endpoint, shed locally or send. */
+  private send(attempt: Attempt): Promise<unknown> {
+    const { descriptor, request, options, parent, deadline, business, user, traceId, metadata } = attempt;
+    const start = now();
+    const timeoutMs = Math.max(1, Math.floor(deadline - start));
+    const level = compoundLevel(business, user);
+    // An endpoint whose last reported level sheds this call is skipped; the call fails locally
+    // (nothing sent) only when every ready endpoint would shed it.
+    let endpoint = this.pickEndpoint();
+    if (endpoint !== null && endpoint.admission.sheds(level, start)) {
+      for (const other of this.ready) {
+        if (!other.admission.sheds(level, start)) {
+          endpoint = other;
+          break;
+        }
+      }
+    }
     if (endpoint === null) return this.withoutEndpoint(descriptor, request, options, deadline);
-    if (compoundLevel(business, user) > endpoint.admissionLevel) {
+    if (endpoint.admission.sheds(level, start)) {
       return Promise.reject(
         new RpcError(
           Status.RESOURCE_EXHAUSTED,
-          `${descriptor.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admissionLevel}; this call's level is ${compoundLevel(business, user)}, so it was not sent`,
+          `${descriptor.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admission.level}; this call's level is ${level}, so it was not sent`,
           { reason: 'local_admission' },
         ),
       );
@@ -340,7 +396,7 @@ export class Channel {
     header[RequestHeader.BUSINESS] = business;
     header[RequestHeader.USER] = user;
     header[RequestHeader.TRACE_ID] = traceId;
-    header[RequestHeader.METADATA] = options?.metadata ?? parent?.metadata ?? null;
+    header[RequestHeader.METADATA] = metadata;
 
     return new Promise((resolve, reject) => {
       const call = new PendingCall(connection, connection.allocateId(), descriptor, parent, timeoutMs, resolve, reject);
@@ -537,6 +593,23 @@ export class Channel {
     }
     return descriptor;
   }
+}
+
+/** What a call needs for each of its attempts (the first, and retries of overload rejections). */
+class Attempt {
+  /** Retries made so far. */
+  count = 0;
+  constructor(
+    readonly descriptor: MethodDescriptor,
+    readonly request: unknown,
+    readonly options: CallOptions | undefined,
+    readonly parent: RequestContext | null,
+    readonly deadline: number,
+    readonly business: number,
+    readonly user: number,
+    readonly traceId: string,
+    readonly metadata: Metadata | null,
+  ) {}
 }
 
 /** Reused for every request: it is encoded synchronously, before anything else can touch it. */

@@ -18,8 +18,8 @@ export const enum ClientConnectionState {
 
 /** What a connection reports to the endpoint that owns it. */
 export interface ConnectionEvents {
-  /** The server answered and told its admission level. */
-  onAdmissionLevel(level: number): void;
+  /** The server answered (`ok`: successfully) and told its admission level. */
+  onAdmissionLevel(level: number, ok: boolean): void;
   onReady(connection: ClientConnection): void;
   /** The connection is gone; `error` says why when it failed. */
   onClosed(connection: ClientConnection, error: RpcError | null): void;
@@ -166,7 +166,7 @@ export class ClientConnection implements FrameSink {
   }
 
   private answer(kind: number, id: number, buf: Buffer, start: number, end: number): void {
-    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5));
+    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5), kind === FrameKind.RESPONSE);
     const call = this.pending.get(id);
     // No call: it was abandoned (deadline, cancel) before the answer came. Nothing to do.
     if (call === undefined) return;

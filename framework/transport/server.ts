@@ -3,9 +3,11 @@ import { debuglog } from 'node:util';
 import fastq from 'fastq';
 import { RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { runInContext } from '../context.ts';
+import { runInContext, userPriorityOfTrace } from '../context.ts';
 import { integerOption } from '../options.ts';
-import { ADMIT_ALL, isBusinessPriority, isUserPriority } from '../priority.ts';
+import { compoundLevel, isBusinessPriority, isUserPriority } from '../priority.ts';
+import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
+import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
 import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, unpackAt } from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
@@ -29,6 +31,13 @@ export interface ServerOptions {
   maxBufferedBytesPerConnection?: number;
   /** How long `close()` lets in-flight handlers finish before cutting connections. Default 10 s. */
   closeGraceMs?: number;
+  /** Overload control: the policy (default `"dagor"`), its parameters, dry-run. See docs/overload-control.md. */
+  admission?: AdmissionOptions;
+  /**
+   * How entry services assign priorities (services marked `entry`, or all with `entry.all`):
+   * the shared secret for user priorities, the metadata key of the user id, the business table.
+   */
+  entry?: EntryOptions;
 }
 
 export interface ListenOptions {
@@ -62,7 +71,9 @@ export interface ServerStats {
 export class Server implements ConnectionOwner {
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
-  readonly admissionLevel = ADMIT_ALL;
+  /** The admission controller: `server.admission.metrics()` gives the last window's figures. */
+  readonly admission: AdmissionController;
+  private readonly entry: EntryPriorities;
   private readonly maxInFlightPerConnection: number;
   private readonly maxQueueLength: number;
   private readonly closeGraceMs: number;
@@ -87,6 +98,8 @@ export class Server implements ConnectionOwner {
     this.closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, 10_000, 0);
     const concurrency = integerOption('concurrency', options.concurrency, 1024, 1);
     this.queue = fastq(this, startQueuedCall, concurrency);
+    this.admission = new AdmissionController(options.admission);
+    this.entry = new EntryPriorities(options.entry);
     this.net = createNetServer((socket) => this.accept(socket));
   }
 
@@ -100,8 +113,14 @@ export class Server implements ConnectionOwner {
       if (this.methods.has(descriptor.path)) {
         throw new TypeError(`addService(${service.name}): method "${descriptor.path}" is already registered`);
       }
-      // Bound once here, so handlers written as class methods keep their `this`.
-      this.methods.set(descriptor.path, { descriptor, handler: handler.bind(handlers) });
+      const entryBusiness = service.entry === true || this.entry.all ? this.entry.businessOf(descriptor) : -1;
+      // The handler is bound once here, so handlers written as class methods keep their `this`.
+      this.methods.set(descriptor.path, {
+        descriptor,
+        handler: handler.bind(handlers),
+        counters: this.admission.methodCounters(descriptor.path),
+        entryBusiness,
+      });
     }
     return this;
   }
@@ -117,6 +136,7 @@ export class Server implements ConnectionOwner {
         this.net.off('error', reject);
         this.net.on('error', (error) => debug('listener error: %s', error.message));
         this.state = 'listening';
+        this.admission.open();
         resolve(this.net.address() as AddressInfo);
       });
     });
@@ -135,6 +155,11 @@ export class Server implements ConnectionOwner {
     return { state: this.state, connections: this.connections.size, inFlight, queued: this.queued, maxBufferedBytes, pausedConnections };
   }
 
+  /** The level sent with every answer: callers shed locally what lies above it. */
+  get admissionLevel(): number {
+    return this.admission.advertisedLevel;
+  }
+
   address(): AddressInfo | null {
     return this.net.address() as AddressInfo | null;
   }
@@ -150,6 +175,7 @@ export class Server implements ConnectionOwner {
       const finished = (): void => {
         clearTimeout(timer);
         this.state = 'closed';
+        this.admission.close();
         resolve();
       };
       const timer = setTimeout(() => this.destroy(), graceMs);
@@ -167,6 +193,7 @@ export class Server implements ConnectionOwner {
       this.closing = new Promise((resolve) => this.net.close(() => resolve()));
     }
     this.state = 'draining';
+    this.admission.close();
     for (const connection of this.connections) connection.destroy();
   }
 
@@ -201,6 +228,7 @@ export class Server implements ConnectionOwner {
     }
     const deadlineMs = fields[RequestHeader.DEADLINE_MS] as number;
     if (deadlineMs <= 0) {
+      this.admission.reject('expired', entry.counters);
       return connection.answerError(id, Status.DEADLINE_EXCEEDED, `${path}: the deadline passed before the request arrived`, 'expired');
     }
     if (connection.calls.size >= this.maxInFlightPerConnection) {
@@ -211,7 +239,25 @@ export class Server implements ConnectionOwner {
         'too_many_in_flight',
       );
     }
+    const traceId = fields[RequestHeader.TRACE_ID] as string;
+    const metadata = fields[RequestHeader.METADATA] as Record<string, string> | null;
+    let business = fields[RequestHeader.BUSINESS] as number;
+    let user = fields[RequestHeader.USER] as number;
+    if (entry.entryBusiness >= 0) {
+      // An entry service trusts no priority from outside: it assigns them.
+      business = entry.entryBusiness;
+      user = this.entry.userOf(metadata, userPriorityOfTrace(traceId));
+    }
+    if (!this.admission.arrive(compoundLevel(business, user), arrivedAt, entry.counters)) {
+      return connection.answerError(
+        id,
+        Status.RESOURCE_EXHAUSTED,
+        `${path}: the server is overloaded and admits up to level ${this.admission.policy.level}; this request's level is ${compoundLevel(business, user)}`,
+        'admission_level',
+      );
+    }
     if (this.queued >= this.maxQueueLength) {
+      this.admission.reject('queue_full', entry.counters);
       return connection.answerError(
         id,
         Status.RESOURCE_EXHAUSTED,
@@ -224,10 +270,10 @@ export class Server implements ConnectionOwner {
       id,
       entry,
       arrivedAt + deadlineMs,
-      fields[RequestHeader.BUSINESS] as number,
-      fields[RequestHeader.USER] as number,
-      fields[RequestHeader.TRACE_ID] as string,
-      fields[RequestHeader.METADATA] as Record<string, string> | null,
+      business,
+      user,
+      traceId,
+      metadata,
       buf,
       headerEnd,
       end,
@@ -241,15 +287,20 @@ export class Server implements ConnectionOwner {
   /** @internal A call left the queue for a handler slot. */
   start(call: ServerCall): void {
     this.queued--;
-    call.startedAt = now();
+    const startedAt = (call.startedAt = now());
+    const keep = this.admission.start(startedAt - call.arrivedAt, startedAt);
     if (call.cancelled) {
-      const expired = call.startedAt >= call.deadline;
+      const expired = startedAt >= call.deadline;
+      if (expired) this.admission.reject('expired', call.entry.counters);
       return this.answerError(
         call,
         expired ? Status.DEADLINE_EXCEEDED : Status.CANCELLED,
         expired ? `${call.method}: the deadline passed while the request was queued` : `${call.method}: cancelled`,
         expired ? 'expired' : 'cancelled',
       );
+    }
+    if (!keep) {
+      return this.answerError(call, Status.RESOURCE_EXHAUSTED, `${call.method}: the server is overloaded (queuing delay)`, 'queue_delay');
     }
     let request: unknown;
     try {
@@ -306,6 +357,7 @@ export class Server implements ConnectionOwner {
   private finish(call: ServerCall): void {
     if (call.done) return;
     call.done = true;
+    if (call.startedAt > 0) this.admission.finish(now() - call.arrivedAt);
     call.end();
     call.connection.callFinished(call);
     call.connection.pauseIfBacklogged();
