@@ -62,6 +62,12 @@ export interface AdmissionMetrics {
 
 const SAMPLES = 2048;
 const LOOP_RESOLUTION_MS = 10;
+/**
+ * The loop delay is estimated over at least this long. A busy worker closes a 2,000-request
+ * window every few tens of ms, which holds only a sample or two of a 10 ms monitor: one GC pause
+ * would then read as an overload. The estimate is refreshed once this much time has been sampled.
+ */
+const LOOP_HORIZON_MS = 1000;
 
 /**
  * The per-worker admission controller: sits between the frame decoder and the handler queue.
@@ -94,6 +100,8 @@ export class AdmissionController {
   /** The last window's loop delay, added to each request's measured queuing time. */
   private loopDelayMs = 0;
   private loop: IntervalHistogram | null = null;
+  /** When the loop monitor's current sampling period began. */
+  private loopSince = now();
   private timer: NodeJS.Timeout | null = null;
   private last: AdmissionMetrics | null = null;
 
@@ -123,7 +131,7 @@ export class AdmissionController {
     if (this.timer !== null) return;
     this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loop.enable();
-    this.windowStart = now();
+    this.windowStart = this.loopSince = now();
     this.timer = setInterval(() => {
       const at = now();
       if (at - this.windowStart >= this.windowMs) this.endWindow(at);
@@ -200,7 +208,10 @@ export class AdmissionController {
   /** Closes the current window: summarise, let the policy adjust, publish, reset. */
   endWindow(at = now()): void {
     const durationMs = Math.max(0, at - this.windowStart);
-    this.loopDelayMs = this.measureLoopDelay(durationMs);
+    if (at - this.loopSince >= LOOP_HORIZON_MS) {
+      this.loopDelayMs = this.measureLoopDelay(at - this.loopSince);
+      this.loopSince = at;
+    }
     const avgQueuingMs = this.started > 0 ? this.queueSum / this.started : this.loopDelayMs;
     const avgResponseMs = this.answered > 0 ? this.responseSum / this.answered : 0;
     const p90ResponseMs = percentile(this.responseSamples, this.answered, 0.9);
@@ -251,8 +262,8 @@ export class AdmissionController {
   }
 
   /**
-   * The expected wait of a byte that arrives at a random moment of the window, from the loop's
-   * delays d_i (each sample is resolution + d_i): Σ d_i² / (2 · window).
+   * The expected wait of a byte that arrives at a random moment of the sampled period, from the
+   * loop's delays d_i (each sample is resolution + d_i): Σ d_i² / (2 · period).
    */
   private measureLoopDelay(durationMs: number): number {
     const loop = this.loop;
