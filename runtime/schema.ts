@@ -52,6 +52,36 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Schema<numb
   };
 }
 
+/** A finite number in `min..max` (fractions allowed: `admission.alpha`). */
+export function number(min: number, max = Number.MAX_VALUE): Schema<number> {
+  const expected = max === Number.MAX_VALUE ? `number ≥ ${min}` : `number in ${min}..${max}`;
+  return {
+    expected,
+    check(value, path) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) fail(path, expected, value);
+      return value;
+    },
+    fromEnv: (text) => (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text.trim()) ? Number(text) : text),
+  };
+}
+
+/** `true` or `false` (from the environment: `true`/`false`, `on`/`off`, `1`/`0`). */
+export function boolean(): Schema<boolean> {
+  return {
+    expected: 'true or false',
+    check(value, path) {
+      if (typeof value !== 'boolean') fail(path, 'true or false', value);
+      return value;
+    },
+    fromEnv: (text) => {
+      const word = text.trim().toLowerCase();
+      if (word === 'true' || word === 'on' || word === '1') return true;
+      if (word === 'false' || word === 'off' || word === '0') return false;
+      return text;
+    },
+  };
+}
+
 export function string(): Schema<string> {
   return {
     expected: 'non-empty string',
