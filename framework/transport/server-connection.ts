@@ -31,6 +31,8 @@ export class ServerConnection implements FrameSink {
   /** Requests read on this connection and not yet answered, by id (for CANCEL). */
   readonly calls = new Map<number, ServerCall>();
   state = ConnectionState.Open;
+  /** Draining, and the time given to requests already on their way is over. */
+  private lingerOver = false;
   private readonly decoder: FrameDecoder;
   private readonly owner: ConnectionOwner;
   private lastRequestId = 0;
@@ -94,17 +96,25 @@ export class ServerConnection implements FrameSink {
   }
 
   /** Starts draining: tells the client to send new calls elsewhere. */
-  goaway(message: string): void {
+  goaway(message: string, lingerMs: number): void {
     if (this.state !== ConnectionState.Open) return;
     this.state = ConnectionState.Draining;
     this.writer.goaway(this.lastRequestId, Status.UNAVAILABLE, message);
-    this.endIfIdle();
+    // Requests the client sent before it read the GOAWAY still arrive: they are answered
+    // UNAVAILABLE ('draining') and the client sends them elsewhere. So the connection is not
+    // ended the moment it is idle: the client closes it once its own calls are answered, and
+    // one that does not is ended when idle after the linger.
+    const linger = setTimeout(() => {
+      this.lingerOver = true;
+      this.endIfIdle();
+    }, lingerMs);
+    linger.unref();
   }
 
   /** Called when one of this connection's calls has been answered or dropped. */
   callFinished(call: ServerCall): void {
     this.calls.delete(call.id);
-    if (this.state === ConnectionState.Draining) this.endIfIdle();
+    if (this.lingerOver) this.endIfIdle();
   }
 
   destroy(): void {
@@ -112,7 +122,7 @@ export class ServerConnection implements FrameSink {
   }
 
   private endIfIdle(): void {
-    if (this.calls.size === 0) {
+    if (this.calls.size === 0 && this.state === ConnectionState.Draining) {
       this.writer.flush();
       this.socket.end();
     }

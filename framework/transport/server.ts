@@ -17,6 +17,8 @@ const debug = debuglog('corpc:server');
 /** Deadlines beyond this (about 24 days) are malformed: they would overflow a timer anyway. */
 const MAX_DEADLINE_MS = 0x7fffffff;
 const MAX_TRACE_ID_LENGTH = 128;
+/** How long a draining server keeps answering 'draining' on an idle connection its client has not closed. */
+const GOAWAY_LINGER_MS = 1000;
 
 export interface ServerOptions {
   /** Largest frame accepted, in bytes. Default 4 MiB. */
@@ -182,7 +184,7 @@ export class Server implements ConnectionOwner {
       timer.unref();
       // net.Server's close callback runs once the listener and every connection are closed.
       this.net.close(finished);
-      for (const connection of this.connections) connection.goaway('the server is shutting down');
+      for (const connection of this.connections) connection.goaway('the server is shutting down', Math.min(GOAWAY_LINGER_MS, graceMs));
     });
     return this.closing;
   }
