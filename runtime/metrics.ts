@@ -91,30 +91,23 @@ export class WorkerMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.rejections = new Counter({
-      name: 'corpc_admission_rejections_total',
-      help: 'Requests refused before a handler ran, by reason (admission_level, queue_full, queue_delay, expired)',
-      labelNames: ['unit', 'reason'],
-      registers,
-    });
-    this.dryRunRejections = new Counter({
-      name: 'corpc_admission_dry_run_rejections_total',
-      help: 'Requests a dry-run admission controller would have refused (and admitted), by reason',
-      labelNames: ['unit', 'reason'],
-      registers,
-    });
-    this.arrivals = new Counter({
-      name: 'corpc_admission_arrivals_total',
-      help: 'Requests that reached the admission controller, by method',
-      labelNames: ['unit', 'method'],
-      registers,
-    });
-    this.methodRejections = new Counter({
-      name: 'corpc_admission_method_rejections_total',
-      help: 'Requests refused (or, in dry-run mode, that would have been) before a handler ran, by method',
-      labelNames: ['unit', 'method'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> => new Counter({ name, help, labelNames, registers });
+    this.rejections = counter(
+      'corpc_admission_rejections_total',
+      'Requests refused before a handler ran, by reason (admission_level, queue_full, queue_delay, expired)',
+      ['unit', 'reason'],
+    );
+    this.dryRunRejections = counter(
+      'corpc_admission_dry_run_rejections_total',
+      'Requests a dry-run admission controller would have refused (and admitted), by reason',
+      ['unit', 'reason'],
+    );
+    this.arrivals = counter('corpc_admission_arrivals_total', 'Requests that reached the admission controller, by method', ['unit', 'method']);
+    this.methodRejections = counter(
+      'corpc_admission_method_rejections_total',
+      'Requests refused (or, in dry-run mode, that would have been) before a handler ran, by method',
+      ['unit', 'method'],
+    );
     const windowGauge = (name: string, help: string): Gauge<'unit'> => new Gauge({ name, help, labelNames: ['unit'], registers });
     this.windowGauges = {
       avgQueuing: windowGauge('corpc_admission_queuing_avg_seconds', 'Average queuing time of the last admission window (event-loop delay included)'),
