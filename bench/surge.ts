@@ -23,7 +23,8 @@ interface Tally {
   other: number;
 }
 
-const USAGE = `usage: surge.ts [--url http://127.0.0.1:8080] [--base 100] [--peak 10] [--step-seconds 5] [--quick]
+const USAGE = `usage: surge.ts [--url http://127.0.0.1:8080] [--admin http://127.0.0.1:9464] [--base 50] [--peak 10] [--step-seconds 5] [--quick]
+  --admin         the demo's admin port: each progress line also shows the units whose admission level sheds
   --base          normal load, requests/s
   --peak          the holiday multiplier (default 10)
   --step-seconds  length of each step: 1x, 3x, 6x, peak, peak, 6x, 3x, 1x
@@ -37,6 +38,28 @@ function rate(t: Tally): string {
   return t.sent === 0 ? '   –  ' : `${((100 * t.ok) / t.sent).toFixed(1).padStart(5)}%`;
 }
 
+/** Success among the calls answered (in a progress line, calls still in flight are not failures yet). */
+function answeredRate(t: Tally): string {
+  const answered = t.ok + t.shed + t.late + t.other;
+  return answered === 0 ? '   –  ' : `${((100 * t.ok) / answered).toFixed(1).padStart(5)}%`;
+}
+
+interface DashboardUnits {
+  units: { name: string; admission: { business: number; user: number; level: number } }[];
+}
+
+/** `messages B2/U40` for every unit whose admission level sheds something (from /dashboard.json). */
+async function sheddingUnits(admin: URL | null): Promise<string> {
+  if (admin === null) return '';
+  try {
+    const view = (await (await fetch(new URL('/dashboard.json', admin), { signal: AbortSignal.timeout(500) })).json()) as DashboardUnits;
+    const shedding = view.units.filter((u) => u.admission.level < 8191).map((u) => `${u.name} B${u.admission.business}/U${u.admission.user}`);
+    return `  levels: ${shedding.length === 0 ? 'all admit' : shedding.join(', ')}`;
+  } catch {
+    return '  levels: ?';
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let values;
   try {
@@ -44,7 +67,8 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         url: { type: 'string', default: process.env.CORPC_HTTP_URL ?? 'http://127.0.0.1:8080' },
-        base: { type: 'string', default: '100' },
+        admin: { type: 'string' },
+        base: { type: 'string', default: '50' },
         peak: { type: 'string', default: '10' },
         'step-seconds': { type: 'string', default: '5' },
         quick: { type: 'boolean', default: false },
@@ -67,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const url = new URL(values.url);
+  const admin = values.admin === undefined ? null : new URL(values.admin);
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const send = (path: string, user: string, body: unknown): Promise<number> =>
     new Promise((resolve) => {
@@ -105,6 +130,9 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`actions: ${ACTIONS.map((a) => `${a.name} ${Math.round(a.share * 100)}%`).join(', ')} (priority login > pay > message > feed)`);
   const started = Date.now();
   let second = ACTIONS.map(tally);
+  // Polled beside the load, so a slow admin port never delays the sending loop.
+  let levels = '';
+  const poll = admin === null ? null : setInterval(() => void sheddingUnits(admin).then((text) => (levels = text)), 1000);
   let lastPrint = started;
   let credit = 0;
   let last = started;
@@ -122,10 +150,12 @@ export async function main(argv: string[]): Promise<number> {
         const a = ACTIONS.findIndex((action) => (sum += action.share) >= pick);
         const action = ACTIONS[a === -1 ? ACTIONS.length - 1 : a]!;
         const user = `u-${Math.floor(Math.random() * 10_000)}`;
-        const totals = [perStep[index]![ACTIONS.indexOf(action)]!, second[ACTIONS.indexOf(action)]!];
-        for (const t of totals) t.sent++;
+        const i = ACTIONS.indexOf(action);
+        perStep[index]![i]!.sent++;
+        second[i]!.sent++;
         const call = send(action.path, user, action.body(user)).then((status) => {
-          for (const t of totals) {
+          // The step's tally by when the call was sent; the progress line's by when it was answered.
+          for (const t of [perStep[index]![i]!, second[i]!]) {
             if (status === 200) t.ok++;
             else if (status === 429) t.shed++;
             else if (status === 504 || status === 0) t.late++;
@@ -136,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
         inFlight.add(call);
       }
       if (now - lastPrint >= 1000) {
-        const line = `t=${String(Math.round((now - started) / 1000)).padStart(3)}s ${String(steps[index]).padStart(3)}x ${String(Math.round(target)).padStart(5)} req/s  ${ACTIONS.map((a, i) => `${a.name} ${rate(second[i]!)}`).join('  ')}  in flight ${inFlight.size}`;
+        const line = `t=${String(Math.round((now - started) / 1000)).padStart(3)}s ${String(steps[index]).padStart(3)}x ${String(Math.round(target)).padStart(5)} req/s  ${ACTIONS.map((a, i) => `${a.name} ${answeredRate(second[i]!)}`).join('  ')}  in flight ${inFlight.size}${levels}`;
         if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
         else console.log(line);
         second = ACTIONS.map(tally);
@@ -144,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   }
+  if (poll !== null) clearInterval(poll);
   await Promise.all(inFlight);
   agent.destroy();
   if (process.stdout.isTTY) process.stdout.write('\n');

@@ -7,3 +7,5 @@ export type { TimerEntry } from './deadline.ts';
 export { runInContext, userPriorityOfTrace } from './context.ts';
 export { integerOption, numberOption, booleanOption, stringOption, oneOfOption } from './options.ts';
 export * as protocol from './protocol/index.ts';
+export { EntryPriorities } from './admission/entry-priorities.ts';
+export { defaultResolver } from './resolver/index.ts';

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, either, integer, object, oneOf, record, schemaAt, string, type TypeOf } from './schema.ts';
+import { POLICY_NAMES } from 'corpc';
+import { ConfigError, boolean, either, integer, number, object, oneOf, record, schemaAt, string, type TypeOf } from './schema.ts';
 
 /**
  * The runtime's configuration: defaults, then a config file (JSON, or a `.ts`/`.js` module whose
@@ -11,6 +12,30 @@ import { ConfigError, either, integer, object, oneOf, record, schemaAt, string, 
  */
 
 const port = integer(0, 65535);
+
+/**
+ * Overload control of each worker's servers (the framework's `admission` server option; see
+ * docs/overload-control.md). Set at the top level for every unit, and per unit under
+ * `services.<unit>.admission` (key by key over the top level). Ranges match the framework's.
+ */
+const admissionSchema = object({
+  /** `dagor` (default), `dagor-local`, `dagor-rt`, `seda`, `codel`, `random` or `none`. */
+  policy: oneOf(POLICY_NAMES),
+  /** Decide and report, reject nothing (the queue ceiling still holds). */
+  dryRun: boolean(),
+  /** A window ends after this many ms or `windowRequests` arrivals, whichever first. */
+  windowMs: integer(10),
+  windowRequests: integer(1),
+  /** Overloaded when a window's average queuing time is above this. */
+  queuingThresholdMs: number(0),
+  responseThresholdMs: number(0),
+  alpha: number(0.001, 0.9),
+  beta: number(0.001, 1),
+  maxRaiseLevels: integer(1),
+  codelTargetMs: number(0),
+  codelIntervalMs: number(1),
+  sedaTargetMs: number(1),
+});
 
 const serviceSchema = object({
   /** Port this service listens on (shared by all workers); 0 picks a free one at start. */
@@ -22,6 +47,8 @@ const serviceSchema = object({
   /** Requests waiting for a handler slot per worker (hard ceiling). */
   maxQueueLength: integer(1),
   maxFrameBytes: integer(1024),
+  /** Overrides of the top-level `admission` keys for this unit. */
+  admission: admissionSchema,
 });
 
 export const configSchema = object(
@@ -68,6 +95,7 @@ export const configSchema = object(
       },
       { secret: 'corpc-default-secret-change-me', business: {} },
     ),
+    admission: admissionSchema,
     services: record(serviceSchema),
   },
   { workers: 'auto', host: '127.0.0.1', services: {} },
@@ -75,6 +103,7 @@ export const configSchema = object(
 
 export type RuntimeConfig = TypeOf<typeof configSchema>;
 export type ServiceConfig = TypeOf<typeof serviceSchema>;
+export type AdmissionConfig = TypeOf<typeof admissionSchema>;
 
 /** Environment variables and the config keys they set (documented in docs/runtime.md). */
 export const ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -90,6 +119,10 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   CORPC_HTTP_TIMEOUT_MS: 'http.timeoutMs',
   CORPC_DRAIN_GRACE_MS: 'drain.graceMs',
   CORPC_PRIORITY_SECRET: 'priority.secret',
+  CORPC_ADMISSION_POLICY: 'admission.policy',
+  CORPC_ADMISSION_DRY_RUN: 'admission.dryRun',
+  CORPC_ADMISSION_WINDOW_MS: 'admission.windowMs',
+  CORPC_ADMISSION_QUEUING_THRESHOLD_MS: 'admission.queuingThresholdMs',
 };
 
 /** Per-service variables: `CORPC_SERVICE_<NAME>_<KEY>`, e.g. `CORPC_SERVICE_ACCOUNTS_ADDRESS`. */
@@ -98,6 +131,8 @@ const SERVICE_ENVIRONMENT: Readonly<Record<string, string>> = {
   ADDRESS: 'address',
   MAX_CONCURRENCY: 'maxConcurrency',
   MAX_QUEUE_LENGTH: 'maxQueueLength',
+  ADMISSION_POLICY: 'admission.policy',
+  ADMISSION_DRY_RUN: 'admission.dryRun',
 };
 
 export function serviceEnvName(service: string, key: string): string {

@@ -25,7 +25,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>Entry requests by business priority</h2>
 <table><thead><tr><th>priority</th><th>actions</th><th>requests/s</th><th>success</th><th>last 60 s</th></tr></thead><tbody id="priorities"></tbody></table>
 <h2>Units</h2>
-<table><thead><tr><th>unit</th><th>admission B</th><th>admission U</th><th>queuing ms</th><th>in flight</th><th>queued</th><th>calls/s</th><th>success</th></tr></thead><tbody id="units"></tbody></table>
+<table><thead><tr><th>unit</th><th>admission B</th><th>admission U</th><th>overloaded</th><th>queuing ms</th><th>in flight</th><th>queued</th><th>requests/s</th><th>refused/s</th><th>success</th></tr></thead><tbody id="units"></tbody></table>
 <script>
 const history = {};
 const blocks = ' ▁▂▃▄▅▆▇█';
@@ -51,8 +51,9 @@ async function tick() {
     }).join('');
     document.getElementById('units').innerHTML = view.units.map((u) =>
       '<tr>' + cell(u.name) + cell(u.admission.level >= 8191 ? 'all' : u.admission.business) +
-      cell(u.admission.level >= 8191 ? 'all' : u.admission.user) + cell(u.queuingMs.toFixed(2)) + cell(u.inFlight) +
-      cell(u.queued) + cell(u.callsPerSecond.toFixed(1)) + cell(pct(u.successRate)) + '</tr>').join('');
+      cell(u.admission.level >= 8191 ? 'all' : u.admission.user) +
+      cell(u.overloadedWorkers === 0 ? '' : u.overloadedWorkers + '/' + view.workers) + cell(u.queuingMs.toFixed(2)) + cell(u.inFlight) +
+      cell(u.queued) + cell(u.callsPerSecond.toFixed(1)) + cell(u.rejectedPerSecond.toFixed(1)) + cell(pct(u.successRate)) + '</tr>').join('');
   } catch (error) {
     document.getElementById('state').textContent = 'no answer from the admin port (' + error.message + ')';
   }

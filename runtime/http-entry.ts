@@ -10,17 +10,20 @@ import {
   type MethodDescriptor,
   type ServiceDescriptor,
 } from 'corpc';
+import { userPriorityOfTrace, type EntryPriorities } from 'corpc/internal';
 import type { Logger } from 'pino';
 import { httpStatusOf } from './http-status.ts';
+import { methodNames } from './method-names.ts';
 import type { HttpPlan } from './plan.ts';
-import type { UserPriority } from './user-priority.ts';
 
 /**
  * The HTTP/JSON entry: `POST /<Service>/<Method>` with a JSON body calls that method of an
- * entry service and answers its result as JSON. The entry decides priorities itself: business
- * priority from its table (the method's, or a config override; unknown actions get the lowest),
- * user priority from the keyed hash of the user-id header. Priorities sent by the caller are
- * ignored. The user id travels downstream as request metadata `user-id`.
+ * entry service and answers its result as JSON. The entry decides priorities itself, with the
+ * framework's `EntryPriorities` configured exactly as the entry servers' (same secret, same
+ * table), so the level it sheds by locally is the level the entry server assigns: business
+ * priority from the table (the method's, or a config override; unknown actions get the lowest),
+ * user priority from the keyed hourly hash of the user-id header. Priorities sent by the caller
+ * are ignored. The user id travels downstream as request metadata (`user-id`).
  */
 
 export interface EntryService {
@@ -40,9 +43,8 @@ interface Route {
 export interface HttpEntryOptions {
   readonly plan: HttpPlan;
   readonly services: readonly EntryService[];
-  /** Overrides of the business priority table (`"Gateway/Login": 0`). */
-  readonly business: Readonly<Record<string, number>>;
-  readonly userPriority: UserPriority;
+  /** How priorities are assigned: the same settings as the entry servers' `entry` option. */
+  readonly priorities: EntryPriorities;
   readonly logger: Logger;
   readonly onRequest?: (route: string, status: number, business: number, seconds: number, actions: readonly string[]) => void;
 }
@@ -59,15 +61,11 @@ export class HttpEntry {
   constructor(private readonly options: HttpEntryOptions) {
     for (const { service, channel } of options.services) {
       for (const [key, method] of Object.entries(service.methods)) {
-        const business = options.business[method.path] ?? method.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
+        const business = options.priorities.businessOf(method);
         const route: Route = { path: method.path, method, channel, business, timeoutMs: method.timeoutMs ?? options.plan.timeoutMs };
         // Reachable by its wire path (/corpc.demo.Gateway/Login), by the service's short name
         // (/Gateway/Login), and by the client's lowerCamel method name (/Gateway/login).
-        const shortName = service.name.slice(service.name.lastIndexOf('.') + 1);
-        const rpcName = method.path.slice(method.path.lastIndexOf('/') + 1);
-        for (const alias of [method.path, `${shortName}/${rpcName}`, `${service.name}/${key}`, `${shortName}/${key}`]) {
-          this.routes.set(`/${alias}`, route);
-        }
+        for (const alias of methodNames(service, key, method)) this.routes.set(`/${alias}`, route);
         const actions = this.actionsByBusiness.get(business) ?? [];
         if (!actions.includes(method.path)) actions.push(method.path);
         this.actionsByBusiness.set(business, actions);
@@ -128,14 +126,17 @@ export class HttpEntry {
       return this.fail(res, route, started, RpcError.from(error));
     }
     const userHeader = req.headers[this.options.plan.userIdHeader];
-    const userId = typeof userHeader === 'string' && userHeader !== '' ? userHeader : undefined;
+    const priorities = this.options.priorities;
+    const metadata = typeof userHeader === 'string' && userHeader !== '' ? { [priorities.userIdKey]: userHeader } : null;
     try {
       const result = await withContext(
         {
           name: route.path,
           timeoutMs: route.timeoutMs,
           businessPriority: route.business,
-          ...(userId === undefined ? {} : { userPriority: this.options.userPriority.of(userId), metadata: { 'user-id': userId } }),
+          // As the entry server will: from the user id, else from the trace id.
+          userPriority: priorities.userOf(metadata, userPriorityOfTrace(traceId)),
+          ...(metadata === null ? {} : { metadata }),
           traceId,
         },
         () => route.channel.call(route.method, body),

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import type { RuntimeConfig } from './config.ts';
+import type { AdmissionConfig, RuntimeConfig } from './config.ts';
+import { methodNames } from './method-names.ts';
 import { ConfigError } from './schema.ts';
 import { freePort } from './free-port.ts';
 import type { ServiceModule } from './service-module.ts';
@@ -17,6 +18,8 @@ export interface UnitPlan {
   readonly maxConcurrency: number | undefined;
   readonly maxQueueLength: number | undefined;
   readonly maxFrameBytes: number | undefined;
+  /** The server's `admission` option: the top-level keys, then the unit's own. */
+  readonly admission: AdmissionConfig;
 }
 
 export interface HttpPlan {
@@ -40,6 +43,7 @@ export interface RunPlan {
   readonly admin: { readonly port: number; readonly host: string };
   readonly drainGraceMs: number;
   readonly restart: RuntimeConfig['restart'];
+  /** The entry secret, and the business table keyed by wire path (`corpc.demo.Gateway/Login`). */
   readonly priority: RuntimeConfig['priority'];
 }
 
@@ -70,6 +74,7 @@ export async function makePlan(config: RuntimeConfig, module: ServiceModule, mod
       maxConcurrency: settings?.maxConcurrency ?? unit.defaults?.maxConcurrency,
       maxQueueLength: settings?.maxQueueLength ?? unit.defaults?.maxQueueLength,
       maxFrameBytes: settings?.maxFrameBytes,
+      admission: { ...config.admission, ...settings?.admission },
     });
   }
   for (const [name, settings] of Object.entries(config.services)) {
@@ -100,6 +105,30 @@ export async function makePlan(config: RuntimeConfig, module: ServiceModule, mod
     admin: config.admin,
     drainGraceMs: config.drain.graceMs,
     restart: config.restart,
-    priority: config.priority,
+    priority: { secret: config.priority.secret, business: businessTable(config.priority.business, module) },
   };
+}
+
+/**
+ * `priority.business` keyed by wire path: a key may name an entry method any way the HTTP entry
+ * accepts (`Gateway/Login`); a key naming no entry method stops start-up.
+ */
+function businessTable(overrides: Readonly<Record<string, number>>, module: ServiceModule): Record<string, number> {
+  const paths = new Map<string, string>();
+  for (const unit of module.units) {
+    if (unit.service.entry !== true) continue;
+    for (const [key, method] of Object.entries(unit.service.methods)) {
+      for (const name of methodNames(unit.service, key, method)) paths.set(name, method.path);
+    }
+  }
+  const table: Record<string, number> = {};
+  for (const [name, level] of Object.entries(overrides)) {
+    const path = paths.get(name);
+    if (path === undefined) {
+      const known = [...new Set(paths.values())];
+      throw new ConfigError(`priority.business.${name}`, `no entry method by that name (entry methods: ${known.length === 0 ? 'none' : known.join(', ')})`);
+    }
+    table[path] = level;
+  }
+  return table;
 }

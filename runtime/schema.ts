@@ -41,14 +41,40 @@ function fail(path: string, expected: string, value: unknown): never {
 }
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Schema<number> {
-  const expected = max === Number.MAX_SAFE_INTEGER ? `integer ≥ ${min}` : `integer in ${min}..${max}`;
+  return numeric('integer', Number.isInteger, /^-?\d+$/, min, max, Number.MAX_SAFE_INTEGER);
+}
+
+/** A finite number in `min..max` (fractions allowed: `admission.alpha`). */
+export function number(min: number, max = Number.MAX_VALUE): Schema<number> {
+  return numeric('number', Number.isFinite, /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, min, max, Number.MAX_VALUE);
+}
+
+function numeric(kind: string, valid: (value: number) => boolean, text: RegExp, min: number, max: number, unbounded: number): Schema<number> {
+  const expected = max === unbounded ? `${kind} ≥ ${min}` : `${kind} in ${min}..${max}`;
   return {
     expected,
     check(value, path) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(path, expected, value);
+      if (typeof value !== 'number' || !valid(value) || value < min || value > max) fail(path, expected, value);
       return value;
     },
-    fromEnv: (text) => (/^-?\d+$/.test(text.trim()) ? Number(text) : text),
+    fromEnv: (input) => (text.test(input.trim()) ? Number(input) : input),
+  };
+}
+
+/** `true` or `false` (from the environment: `true`/`false`, `on`/`off`, `1`/`0`). */
+export function boolean(): Schema<boolean> {
+  return {
+    expected: 'true or false',
+    check(value, path) {
+      if (typeof value !== 'boolean') fail(path, 'true or false', value);
+      return value;
+    },
+    fromEnv: (text) => {
+      const word = text.trim().toLowerCase();
+      if (word === 'true' || word === 'on' || word === '1') return true;
+      if (word === 'false' || word === 'off' || word === '0') return false;
+      return text;
+    },
   };
 }
 

@@ -5,14 +5,14 @@
  * says so; it never acts on SIGINT/SIGTERM itself (the supervisor owns shutdown).
  */
 import cluster from 'node:cluster';
-import { createChannel, createClient, createServer, type Channel, type Server, type ServiceDescriptor } from 'corpc';
+import { createChannel, createClient, createServer, type Channel, type EntryOptions, type Server, type ServiceDescriptor } from 'corpc';
+import { EntryPriorities, defaultResolver } from 'corpc/internal';
 import { HttpEntry, type EntryService } from './http-entry.ts';
 import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { WorkerMetrics } from './metrics.ts';
 import type { RunPlan } from './plan.ts';
 import { loadServiceModule, type ServiceEnv } from './service-module.ts';
-import { UserPriority } from './user-priority.ts';
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
@@ -26,6 +26,10 @@ if (plan === null || !cluster.isWorker) {
 const workerId = cluster.worker!.id;
 const logger = createLogger(plan.logLevel, { worker: workerId });
 const metrics = new WorkerMetrics(workerId);
+// Every channel of this worker resolves names through the process's shared resolver.
+metrics.setResolverSource(() => defaultResolver().stats());
+/** How entry servers (and the HTTP entry, identically) assign priorities. */
+const entryOptions: EntryOptions = { secret: plan.priority.secret, businessPriorities: plan.priority.business };
 const servers: { name: string; server: Server }[] = [];
 const channels = new Map<string, Channel>();
 let httpEntry: HttpEntry | null = null;
@@ -58,10 +62,12 @@ async function start(): Promise<void> {
       ...(unitPlan.maxConcurrency === undefined ? {} : { concurrency: unitPlan.maxConcurrency }),
       ...(unitPlan.maxQueueLength === undefined ? {} : { maxQueueLength: unitPlan.maxQueueLength }),
       ...(unitPlan.maxFrameBytes === undefined ? {} : { maxFrameBytes: unitPlan.maxFrameBytes }),
+      admission: unitPlan.admission,
+      entry: entryOptions,
     });
     const env: ServiceEnv = {
       name: unit.name,
-      config: { port: unitPlan.port, address: plan!.addresses[unit.name]! },
+      config: { port: unitPlan.port, address: plan!.addresses[unit.name]!, admission: unitPlan.admission },
       logger: logger.child({ unit: unit.name }),
       client: <S extends ServiceDescriptor>(service: S, name: string) => createClient(service, channelTo(name)),
     };
@@ -76,8 +82,7 @@ async function start(): Promise<void> {
     httpEntry = new HttpEntry({
       plan: plan!.http,
       services: entries,
-      business: plan!.priority.business,
-      userPriority: new UserPriority(plan!.priority.secret),
+      priorities: new EntryPriorities(entryOptions),
       logger: logger.child({ unit: 'http' }),
       onRequest: (route, status, business, seconds, actions) => metrics.recordHttp(route, status, business, seconds, actions),
     });

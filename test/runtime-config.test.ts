@@ -38,6 +38,23 @@ test('environment variables override the file and name themselves in errors', ()
   assert.is(problem({}, { CORPC_HTTP_PORT: 'eighty' }), 'CORPC_HTTP_PORT (http.port): expected integer in 0..65535, got "eighty"');
 });
 
+test("admission settings: checked with the framework's ranges, per unit over the top level, from the environment", () => {
+  assert.is(problem({ admission: { alpha: 2 } }), 'admission.alpha: expected number in 0.001..0.9, got 2');
+  assert.is(problem({ admission: { policy: 'fifo' } }), 'admission.policy: expected one of "none", "random", "codel", "seda", "dagor-rt", "dagor-local", "dagor", got "fifo"');
+  assert.is(problem({ services: { accounts: { admission: { dryRun: 'yes' } } } }), 'services.accounts.admission.dryRun: expected true or false, got "yes"');
+  assert.is(problem({ admission: { queuingThresholdMS: 5 } }), 'admission.queuingThresholdMS: unknown key (did you mean "queuingThresholdMs"?)');
+  const config = validateConfig(
+    applyEnvironment(
+      { admission: { policy: 'dagor', windowMs: 500 }, services: { accounts: { admission: { queuingThresholdMs: 5 } } } },
+      { CORPC_ADMISSION_DRY_RUN: 'on', CORPC_SERVICE_ACCOUNTS_ADMISSION_POLICY: 'codel' },
+      ['accounts'],
+    ),
+  );
+  assert.equal({ ...config.admission }, { policy: 'dagor', windowMs: 500, dryRun: true });
+  assert.equal({ ...config.services.accounts?.admission }, { queuingThresholdMs: 5, policy: 'codel' });
+  assert.is(problem({}, { CORPC_ADMISSION_QUEUING_THRESHOLD_MS: 'fast' }), 'CORPC_ADMISSION_QUEUING_THRESHOLD_MS (admission.queuingThresholdMs): expected number ≥ 0, got "fast"');
+});
+
 test('corpc run stops at start-up with the path and the reason, exit code 2', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'corpc-config-'));
   try {

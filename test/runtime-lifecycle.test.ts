@@ -53,6 +53,49 @@ test('starts two workers, serves calls, exposes health, readiness and metrics th
   }
 });
 
+test("/metrics carries each worker's admission controller: level gauges, arrivals, rejections by reason, queuing time", async () => {
+  // One worker, one handler slot and a queue of one: of five concurrent calls, one runs, one
+  // waits, three are refused queue_full. Admission windows of 100 ms publish them quickly.
+  const runtime = await startRuntime([MODULE, '--workers', '1', ...FREE_PORTS], {
+    env: { CORPC_SERVICE_PROBE_MAX_CONCURRENCY: '1', CORPC_SERVICE_PROBE_MAX_QUEUE_LENGTH: '1', CORPC_ADMISSION_WINDOW_MS: '100' },
+  });
+  // No retries: each refused call reaches the server once.
+  const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`, { maxRetries: 0 });
+  try {
+    await client.echo({ text: 'connect' });
+    const settled = await Promise.allSettled(Array.from({ length: 5 }, () => client.sleep({ ms: 200 }, { timeoutMs: 5000 })));
+    const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as { reason?: string });
+    assert.equal(refused.map((error) => error.reason), ['queue_full', 'queue_full', 'queue_full']);
+
+    // The windows that saw them close within 100 ms; poll until the scrape shows them.
+    let text = '';
+    for (let attempt = 0; attempt < 50; attempt++) {
+      text = await (await runtime.admin('/metrics')).text();
+      if (metricSum(text, 'corpc_admission_arrivals_total', { method: 'Probe/Sleep' }) === 5) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assertPrometheusText(text);
+    assert.is(metricSum(text, 'corpc_admission_arrivals_total', { unit: 'probe', method: 'Probe/Sleep', worker: '1' }), 5);
+    assert.is(metricSum(text, 'corpc_admission_rejections_total', { unit: 'probe', reason: 'queue_full', worker: '1' }), 3);
+    assert.is(metricSum(text, 'corpc_admission_rejections_total', { reason: 'admission_level' }), 0);
+    assert.is(metricSum(text, 'corpc_admission_method_rejections_total', { method: 'Probe/Sleep' }), 3);
+    assert.is(metricSum(text, 'corpc_requests_total', { method: 'Probe/Sleep', code: 'OK' }), 2);
+    // The admission level gauge and its parts (B, U) agree.
+    const level = metricSum(text, 'corpc_admission_level', { unit: 'probe', worker: '1' });
+    const business = metricSum(text, 'corpc_admission_business_level', { unit: 'probe' });
+    const user = metricSum(text, 'corpc_admission_user_level', { unit: 'probe' });
+    assert.ok(level >= 0 && level <= 8191, `admission level ${level}`);
+    assert.is(level, business * 128 + user);
+    for (const name of ['corpc_admission_queuing_avg_seconds', 'corpc_admission_queuing_p99_seconds', 'corpc_admission_event_loop_delay_seconds', 'corpc_admission_overloaded']) {
+      assert.ok(new RegExp(`^${name}\\{unit="probe",worker="1"\\} `, 'm').test(text), `${name} for the unit`);
+    }
+    assert.ok(/^corpc_resolver_cache_hits_total\{worker="1"\} \d+$/m.test(text), 'resolver counters');
+  } finally {
+    client.destroy();
+    await killRuntime(runtime);
+  }
+});
+
 test('readiness is false while draining', async () => {
   const runtime = await startRuntime([MODULE, '--workers', '1', ...FREE_PORTS]);
   const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`);

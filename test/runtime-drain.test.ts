@@ -1,11 +1,8 @@
-// PENDING the balancer (issue 3): a channel with several endpoints must move calls off an endpoint
-// whose connection is refused. Move back to test/runtime-drain.test.ts once that is merged; it
-// fails today with ECONNREFUSED/backoff errors on the drained endpoint (no "draining" errors).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient } from 'corpc';
-import { Probe } from '../fixtures/runtime-probe.ts';
-import { killRuntime, startRuntime } from '../helpers/runtime.ts';
+import { Probe } from './fixtures/runtime-probe.ts';
+import { killRuntime, startRuntime } from './helpers/runtime.ts';
 
 const args = ['test/fixtures/runtime-probe.ts', '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0'];
 
