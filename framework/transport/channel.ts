@@ -11,10 +11,13 @@ import { ADMIT_ALL, LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPr
 import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
 import { ClientConnection, ClientConnectionState, PendingCall, type ConnectionEvents } from './client-connection.ts';
+import { keepaliveOptions, type ClientConnectionOptions, type KeepaliveOptions } from './keepalive.ts';
+import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
+import { PRIORITY_SIGNATURE_KEY, priorityKeyOption, signPriority } from './priority-auth.ts';
 
 const debug = debuglog('corpc:client');
 
-export interface ChannelOptions {
+export interface ChannelOptions extends KeepaliveOptions {
   /** Connections kept to each server address; calls go to the least busy. Default 1. */
   connectionsPerEndpoint?: number;
   /** Default deadline of calls made outside any request, in ms. Default 500. */
@@ -37,6 +40,10 @@ export interface ChannelOptions {
   resolver?: Resolver;
   /** How calls are spread over endpoints: "p2c" (power of two choices on calls in flight, the default), "round-robin", or your own. */
   balancer?: BalancerName | Balancer;
+  /** Connect over TLS, verifying the server against `tls.ca`; `cert` and `key` for mutual TLS. */
+  tls?: ClientTlsOptions;
+  /** The key shared with servers that only trust signed priorities (ServerOptions.priorityKey): every call's priorities are signed with it. */
+  priorityKey?: string | Buffer;
 }
 
 export interface CallOptions {
@@ -103,7 +110,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
       if (connection === null || !connection!.usable) {
-        connections[i] = new ClientConnection(this.host, this.port, this.channel.maxFrameBytes, this);
+        connections[i] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this);
       }
     }
   }
@@ -116,7 +123,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
       let connection = connections[i]!;
       if (connection === null || !connection.usable) {
         if (now() < this.retryAt) continue;
-        connection = connections[i] = new ClientConnection(this.host, this.port, this.channel.maxFrameBytes, this);
+        connection = connections[i] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this);
       }
       if (best === null || connection.load < best.load) best = connection;
     }
@@ -230,6 +237,7 @@ export class Channel {
   readonly target: string;
   readonly connectionsPerEndpoint: number;
   readonly maxFrameBytes: number;
+  readonly connectionOptions: ClientConnectionOptions;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
   private readonly timeoutMs: number;
@@ -237,6 +245,7 @@ export class Channel {
   private readonly userPriority: number | undefined;
   private readonly maxInFlightPerConnection: number;
   private readonly maxBufferedBytes: number;
+  private readonly priorityKey: Buffer | undefined;
   private readonly methodsByPath = new Map<string, MethodDescriptor>();
   private state: ChannelState = 'open';
   /** The resolved endpoints, by address; kept across re-resolution so healthy connections stay. */
@@ -269,6 +278,8 @@ export class Channel {
       8 * 1024 * 1024,
       1024,
     );
+    this.connectionOptions = { maxFrameBytes: this.maxFrameBytes, tls: clientTlsOption(options.tls), ...keepaliveOptions(options) };
+    this.priorityKey = priorityKeyOption(options.priorityKey);
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
     this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
     this.balancer = balancerOption('balancer', options.balancer);
@@ -341,6 +352,9 @@ export class Channel {
     header[RequestHeader.USER] = user;
     header[RequestHeader.TRACE_ID] = traceId;
     header[RequestHeader.METADATA] = options?.metadata ?? parent?.metadata ?? null;
+    if (this.priorityKey !== undefined) {
+      header[RequestHeader.METADATA] = { ...header[RequestHeader.METADATA]!, [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, business, user, traceId) };
+    }
 
     return new Promise((resolve, reject) => {
       const call = new PendingCall(connection, connection.allocateId(), descriptor, parent, timeoutMs, resolve, reject);
