@@ -447,7 +447,11 @@ export class Channel {
   ): Promise<unknown> {
     this.start();
     let connecting = false;
-    for (const endpoint of this.members.values()) if (endpoint.connecting) connecting = true;
+    for (const endpoint of this.members.values()) {
+      // An endpoint between connections (closed idle, not backing off) connects now rather than failing the call.
+      endpoint.connect();
+      if (endpoint.connecting) connecting = true;
+    }
     if (this.resolved && !connecting) return Promise.reject(this.unavailable(descriptor));
     return new Promise((resolve, reject) => {
       // Bound: the call resumes in the request context it was made in, not the socket event's.

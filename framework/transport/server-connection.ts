@@ -169,6 +169,12 @@ export class ServerConnection implements FrameSink, TimerEntry {
   onPreface(): void {
     this.prefaceSeen = true;
     this.framesRead++;
+    this.onTimer();
+  }
+
+  /** Makes sure the timer fires by `due`. */
+  private armBy(due: number): void {
+    if (this.timerSlot === -1 || due < this.timerExpiresAt) sharedWheel.add(this, due);
   }
 
   onProtocolError(error: RpcError): void {
@@ -203,7 +209,10 @@ export class ServerConnection implements FrameSink, TimerEntry {
   /** Called when one of this connection's calls has been answered or dropped. */
   callFinished(call: ServerCall): void {
     this.calls.delete(call.id);
-    this.lastActiveAt = now();
+    if (this.calls.size === 0) {
+      this.lastActiveAt = now();
+      if (this.limits.idleTimeoutMs > 0 && this.state === ConnectionState.Open) this.armBy(this.lastActiveAt + this.limits.idleTimeoutMs);
+    }
     if (this.state === ConnectionState.Draining) this.endIfIdle();
   }
 
@@ -228,6 +237,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
       this.paused = true;
       this.pausedAt = now();
       this.socket.pause();
+      this.armBy(this.pausedAt + this.limits.slowReaderTimeoutMs);
     }
   }
 
