@@ -8,18 +8,6 @@ import { delay, serve } from './helpers/servers.ts';
 
 const { FrameKind, PREFACE } = protocol;
 
-/** The message of the GOAWAY a server sent, if any. */
-function goawayMessage(peer: RawPeer): string | null {
-  let offset = PREFACE.length;
-  while (offset + 9 <= peer.received.length) {
-    const length = peer.received.readUInt32BE(offset);
-    if (peer.received[offset + 4] === FrameKind.GOAWAY) {
-      return (protocol.unpackAt(peer.received, offset + 9, offset + 4 + length) as [number, string])[1];
-    }
-    offset += 4 + length;
-  }
-  return null;
-}
 
 /** Writes `bytes` one byte every `everyMs` until the server closes the connection or the bytes run out. */
 async function dribble(peer: RawPeer, bytes: Buffer, everyMs: number): Promise<number> {
@@ -48,8 +36,8 @@ test('slowloris: a peer sending one byte at a time is cut off at the handshake a
     assert.ok(frameBytes < frame.length, 'the frame was never finished');
     await inPreface.waitClosed();
     await inFrame.waitClosed();
-    assert.match(goawayMessage(inPreface) ?? '', 'no corpc preface within 300 ms (handshakeTimeoutMs)');
-    assert.match(goawayMessage(inFrame) ?? '', 'a frame was not completed within 300 ms (frameTimeoutMs)');
+    assert.match(inPreface.goawayMessage() ?? '', 'no corpc preface within 300 ms (handshakeTimeoutMs)');
+    assert.match(inFrame.goawayMessage() ?? '', 'a frame was not completed within 300 ms (frameTimeoutMs)');
     assert.equal(await good.echo({ text: 'after' }), { text: 'after' });
   } finally {
     inPreface.destroy();
@@ -67,7 +55,7 @@ test('an idle connection gets a GOAWAY after idleTimeoutMs; a client whose conne
     idle.preface();
     idle.write(idle.frame(FrameKind.PING, 1)); // pings do not count as activity
     await idle.waitClosed();
-    assert.match(goawayMessage(idle) ?? '', 'the connection was idle for 200 ms (idleTimeoutMs)');
+    assert.match(idle.goawayMessage() ?? '', 'the connection was idle for 200 ms (idleTimeoutMs)');
     assert.equal(await client.echo({ text: 'one' }), { text: 'one' });
     await delay(500);
     assert.equal(await client.echo({ text: 'two' }), { text: 'two' });
@@ -86,7 +74,7 @@ test('connections beyond maxConnections are refused with a GOAWAY naming the lim
     const extra = await RawPeer.connect(port);
     extra.preface();
     await extra.waitClosed();
-    assert.match(goawayMessage(extra) ?? '', 'the server has 1 connections already (maxConnections)');
+    assert.match(extra.goawayMessage() ?? '', 'the server has 1 connections already (maxConnections)');
     extra.destroy();
     assert.equal(await first.echo({ text: 'still in' }), { text: 'still in' });
   } finally {
@@ -102,7 +90,7 @@ test('a request header larger than maxHeaderBytes closes the connection with a G
     peer.preface();
     peer.write(peer.request(1, ['Echo/echo', 1000, 0, 0, 't', { big: 'x'.repeat(2000) }], { text: 'hi' }));
     await peer.waitClosed();
-    assert.match(goawayMessage(peer) ?? '', /request header of \d+ bytes exceeds the limit of 1024 bytes \(maxHeaderBytes\)/);
+    assert.match(peer.goawayMessage() ?? '', /request header of \d+ bytes exceeds the limit of 1024 bytes \(maxHeaderBytes\)/);
   } finally {
     peer.destroy();
     await server.close();
