@@ -46,6 +46,18 @@ import { Server, type ServerOptions } from './transport/server.ts';
 export function createServer(options?: ServerOptions): Server {
   return new Server(options);
 }
+
+export { AdmissionController, ADMISSION_WINDOW_CHANNEL } from './admission/controller.ts';
+export type { AdmissionOptions, AdmissionMetrics, MethodAdmission, RejectReason } from './admission/controller.ts';
+export type { AdmissionPolicy, AdmissionWindow } from './admission/policy.ts';
+export { POLICY_NAMES, createPolicy } from './admission/policies.ts';
+export type { PolicyName, PolicyOptions } from './admission/policies.ts';
+export { DagorPolicy } from './admission/dagor-policy.ts';
+export type { DagorPolicyOptions } from './admission/dagor-policy.ts';
+export { userPriority, priorityHour, UserPriorities } from './admission/user-priority.ts';
+export type { EntryOptions } from './admission/entry-priorities.ts';
+export { CallerLevel } from './admission/caller-level.ts';
+export { RetryBudget } from './admission/retry-budget.ts';
 export { Resolver } from './resolver/index.ts';
 export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from './resolver/index.ts';
 export { PowerOfTwoChoices, RoundRobin } from './balancer.ts';

@@ -120,6 +120,29 @@ test('a server with no listener yet: calls fail fast with UNAVAILABLE naming the
   }
 });
 
+test('handlers written as a class keep their this', async () => {
+  class EchoService {
+    private readonly prefix = 'class:';
+    async echo(request: { text: string }) {
+      return { text: this.prefix + request.text };
+    }
+    async inspect() {
+      return { remainingMs: 0, businessPriority: 0, userPriority: 0, traceId: '', metadata: {} };
+    }
+    async relay(request: { text: string }) {
+      return this.echo(request).then((reply) => ({ ...reply, outer: undefined!, inner: undefined! }));
+    }
+  }
+  const { server, target } = await serve(Echo, new EchoService());
+  const client = createClient(Echo, target);
+  try {
+    assert.equal(await client.echo({ text: 'x' }), { text: 'class:x' });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 test('bad options are refused by name', () => {
   assert.throws(() => createChannel('127.0.0.1:1', { timeoutMs: -1 }), /timeoutMs must be an integer ≥ 1, got -1/);
   assert.throws(() => createChannel('nonsense'), /target "nonsense" is not an address/);

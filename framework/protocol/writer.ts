@@ -1,8 +1,20 @@
 import type { Socket } from 'node:net';
+import { REUSE_BUFFER_MODE } from 'msgpackr';
 import { FrameKind, LENGTH_BYTES, PREFACE, packr } from './frames.ts';
 
 const SLAB_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * msgpackr's own output buffer with the range it just encoded. Packing in REUSE_BUFFER_MODE
+ * returns the encoder's buffer instead of allocating a view per value; the bytes stay valid
+ * until they are copied into the slab, which happens before anything else is packed over them.
+ */
+type Packed = Buffer & { start: number; end: number };
+
+function pack(value: unknown): Packed {
+  return packr.pack(value, REUSE_BUFFER_MODE) as Packed;
+}
 
 /** Writers with frames waiting, flushed together once per event-loop turn. */
 const dirtyWriters: FrameWriter[] = [];
@@ -68,28 +80,33 @@ export class FrameWriter {
     this.schedule();
   }
 
-  /** `header` is the msgpack-ready request header array (see frames.ts). */
+  /** `header` is the msgpack-ready request header array (see frames.ts). Throws, writing nothing, if either cannot be encoded. */
   request(id: number, header: unknown[], body: unknown): void {
-    const headerBytes = packr.pack(header);
-    const bodyBytes = body === undefined ? EMPTY : packr.pack(body);
-    const offset = this.begin(FrameKind.REQUEST, id, 2 + headerBytes.length + bodyBytes.length);
-    this.slab.writeUInt16BE(headerBytes.length, offset);
-    this.slab.set(headerBytes, offset + 2);
-    this.slab.set(bodyBytes, offset + 2 + headerBytes.length);
+    let bodyBytes: Packed | null = null;
+    let bodyStart = 0;
+    let bodyLength = 0;
+    if (body !== undefined) {
+      bodyBytes = pack(body);
+      bodyStart = bodyBytes.start;
+      bodyLength = bodyBytes.end - bodyStart;
+    }
+    // Packed after the body: msgpackr appends, so both ranges stay intact until copied.
+    const headerBytes = pack(header);
+    const headerLength = headerBytes.end - headerBytes.start;
+    const offset = this.begin(FrameKind.REQUEST, id, 2 + headerLength + bodyLength);
+    const slab = this.slab;
+    slab.writeUInt16BE(headerLength, offset);
+    headerBytes.copy(slab, offset + 2, headerBytes.start, headerBytes.end);
+    if (bodyBytes !== null) bodyBytes.copy(slab, offset + 2 + headerLength, bodyStart, bodyStart + bodyLength);
   }
 
-  /** A response whose body is already encoded (or EMPTY for `undefined`). */
-  response(id: number, admissionLevel: number, bodyBytes: Uint8Array): void {
-    const offset = this.begin(FrameKind.RESPONSE, id, 2 + bodyBytes.length);
-    this.slab.writeUInt16BE(admissionLevel, offset);
-    this.slab.set(bodyBytes, offset + 2);
+  /** Throws, writing nothing, if the body cannot be encoded. */
+  response(id: number, admissionLevel: number, body: unknown): void {
+    this.withLevel(FrameKind.RESPONSE, id, admissionLevel, body === undefined ? null : pack(body));
   }
 
   error(id: number, admissionLevel: number, status: number, message: string, reason: string | undefined): void {
-    const bytes = packr.pack([status, message, reason ?? null]);
-    const offset = this.begin(FrameKind.ERROR, id, 2 + bytes.length);
-    this.slab.writeUInt16BE(admissionLevel, offset);
-    this.slab.set(bytes, offset + 2);
+    this.withLevel(FrameKind.ERROR, id, admissionLevel, pack([status, message, reason ?? null]));
   }
 
   /** A frame with no fields beyond kind and id: cancel, ping, pong. */
@@ -98,9 +115,9 @@ export class FrameWriter {
   }
 
   goaway(lastId: number, status: number, message: string): void {
-    const bytes = packr.pack([status, message]);
-    const offset = this.begin(FrameKind.GOAWAY, lastId, bytes.length);
-    this.slab.set(bytes, offset);
+    const bytes = pack([status, message]);
+    const offset = this.begin(FrameKind.GOAWAY, lastId, bytes.end - bytes.start);
+    bytes.copy(this.slab, offset, bytes.start, bytes.end);
   }
 
   /** Hands everything collected to the socket in one write (unless it asked us to wait). */
@@ -122,6 +139,14 @@ export class FrameWriter {
     this.start = this.end = 0;
   }
 
+  /** A RESPONSE or ERROR frame: the admission level, then the packed body (or none). */
+  private withLevel(kind: FrameKind, id: number, admissionLevel: number, body: Packed | null): void {
+    const bodyLength = body === null ? 0 : body.end - body.start;
+    const offset = this.begin(kind, id, 2 + bodyLength);
+    this.slab.writeUInt16BE(admissionLevel, offset);
+    if (body !== null) body.copy(this.slab, offset + 2, body.start, body.end);
+  }
+
   /** Writes length, kind and id; returns the offset of the kind's own fields. */
   private begin(kind: number, id: number, fieldBytes: number): number {
     const length = 5 + fieldBytes;
@@ -140,8 +165,10 @@ export class FrameWriter {
   private reserve(bytes: number): void {
     if (this.slab.length - this.end >= bytes) return;
     // Bytes already handed to the socket stay in the old slab, which the socket keeps alive.
+    // Grow to twice what is needed: a batch bigger than one slab must not copy itself again
+    // with every frame it gains.
     const unflushed = this.end - this.start;
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, unflushed + bytes));
+    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (unflushed + bytes)));
     this.slab.copy(next, 0, this.start, this.end);
     this.slab = next;
     this.start = 0;

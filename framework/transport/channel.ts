@@ -1,16 +1,18 @@
-import { AsyncResource } from 'node:async_hooks';
 import { isIP } from 'node:net';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
 import { balancerOption, type BalancedEndpoint, type Balancer, type BalancerName } from '../balancer.ts';
 import { AddressWatch, Resolver, defaultResolver, parseAddress, type Endpoint as ResolvedEndpoint, type WatchListener } from '../resolver/index.ts';
-import { now } from '../deadline.ts';
+import { now, sharedWheel } from '../deadline.ts';
 import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata } from '../context.ts';
-import { integerOption } from '../options.ts';
-import { ADMIT_ALL, LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
+import { integerOption, numberOption } from '../options.ts';
+import { CallerLevel } from '../admission/caller-level.ts';
+import { RetryBudget } from '../admission/retry-budget.ts';
+import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
 import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
-import { ClientConnection, ClientConnectionState, PendingCall, type ConnectionEvents } from './client-connection.ts';
+import { ClientConnection, ClientConnectionState, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
+import { ClientCall, type CallOwner } from './client-call.ts';
 import { keepaliveOptions, type ClientConnectionOptions, type KeepaliveOptions } from './keepalive.ts';
 import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
 import { PRIORITY_SIGNATURE_KEY, priorityKeyOption, signPriority } from './priority-auth.ts';
@@ -44,6 +46,12 @@ export interface ChannelOptions extends KeepaliveOptions {
   tls?: ClientTlsOptions;
   /** The key shared with servers that only trust signed priorities (ServerOptions.priorityKey): every call's priorities are signed with it. */
   priorityKey?: string | Buffer;
+  /** A server's admission level that no answer refreshed for this long is forgotten. Default 1000 ms. */
+  admissionLevelTtlMs?: number;
+  /** Retries of a call a server rejected as overloaded (on another endpoint, within the deadline). Default 3. */
+  maxRetries?: number;
+  /** Retry budget: retries per successful call, over time. Default 0.1. */
+  retryBudgetRatio?: number;
 }
 
 export interface CallOptions {
@@ -62,8 +70,8 @@ export interface CallOptions {
 /** One server address and the connections to it. */
 class Endpoint implements ConnectionEvents, BalancedEndpoint {
   readonly address: string;
-  /** The admission level this server last reported (compound B*128+U). */
-  admissionLevel = ADMIT_ALL;
+  /** The admission level this server last reported (compound B*128+U), expiring if not refreshed. */
+  readonly admission: CallerLevel;
   /** SRV weight and priority (1 and 0 when the address gave none). */
   weight = 1;
   priority = 0;
@@ -84,6 +92,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
   ) {
     this.address = formatAddress(host, port);
     this.connections = new Array<ClientConnection | null>(channel.connectionsPerEndpoint).fill(null);
+    this.admission = new CallerLevel(channel.admissionLevelTtlMs);
   }
 
   /** Calls in flight on its connections. */
@@ -148,8 +157,13 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     return now() < this.retryAt ? 'backoff' : 'idle';
   }
 
-  onAdmissionLevel(level: number): void {
-    this.admissionLevel = level;
+  get admissionLevel(): number {
+    return this.admission.level;
+  }
+
+  onAdmissionLevel(level: number, ok: boolean): void {
+    this.admission.update(level, now());
+    if (ok) this.channel.retryBudget.success();
   }
 
   onReady(): void {
@@ -233,13 +247,16 @@ type ChannelState = 'open' | 'closing' | 'closed';
  * (context inheritance, local admission, deadline, encode). Typed clients and untyped calls
  * both go through `call`.
  */
-export class Channel {
+export class Channel implements CallOwner {
   readonly target: string;
   readonly connectionsPerEndpoint: number;
   readonly maxFrameBytes: number;
   readonly connectionOptions: ClientConnectionOptions;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  readonly admissionLevelTtlMs: number;
+  /** @internal */
+  readonly retryBudget: RetryBudget;
   private readonly timeoutMs: number;
   private readonly businessPriority: number | undefined;
   private readonly userPriority: number | undefined;
@@ -262,7 +279,8 @@ export class Channel {
   private resolved = false;
   private resolveError: RpcError | null = null;
   /** Calls waiting for an endpoint to become ready (first resolution, first connect). */
-  private waiters: (() => void)[] = [];
+  /** Calls waiting for a first endpoint (before the first resolution or connect). */
+  private waiting: ClientCall[] = [];
 
   constructor(target: string, options: ChannelOptions = {}) {
     this.target = target;
@@ -283,6 +301,12 @@ export class Channel {
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
     this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
     this.balancer = balancerOption('balancer', options.balancer);
+    this.admissionLevelTtlMs = integerOption('admissionLevelTtlMs', options.admissionLevelTtlMs, 1000, 1);
+    this.retryBudget = new RetryBudget(
+      integerOption('maxRetries', options.maxRetries, 3, 0, 10),
+      numberOption('retryBudgetRatio', options.retryBudgetRatio, 0.1, 0, 1),
+      10,
+    );
     if (options.resolver !== undefined && !(options.resolver instanceof Resolver)) {
       throw new InvalidArgumentError(`resolver must be a Resolver, got ${String(options.resolver)}`);
     }
@@ -313,7 +337,6 @@ export class Channel {
       const timeoutMs = options?.timeoutMs;
       if (timeoutMs !== undefined && start + timeoutMs < deadline) deadline = start + timeoutMs;
     }
-    const timeoutMs = Math.max(1, Math.floor(deadline - start));
     if (this.state !== 'open') {
       return Promise.reject(new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: 'client_closed' }));
     }
@@ -321,53 +344,99 @@ export class Channel {
     const business =
       options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
+    const metadata = options?.metadata ?? parent?.metadata ?? null;
+    return new Promise((resolve, reject) => {
+      const call = new ClientCall(
+        this,
+        descriptor,
+        request,
+        parent,
+        deadline,
+        Math.max(1, Math.floor(deadline - start)),
+        business,
+        user,
+        traceId,
+        metadata,
+        resolve,
+        reject,
+      );
+      const signal = options?.signal;
+      if (signal !== undefined) watchSignal(signal, call);
+      this.send(call);
+    });
+  }
 
-    const endpoint = this.pickEndpoint();
-    if (endpoint === null) return this.withoutEndpoint(descriptor, request, options, deadline);
-    if (compoundLevel(business, user) > endpoint.admissionLevel) {
-      return Promise.reject(
+  /**
+   * @internal An attempt failed. Retried, on another endpoint when there is one, within the
+   * deadline and at most `maxRetries` times: a request the server never started (it was draining);
+   * under the retry budget, an overload rejection that a server decided (never a local one), and
+   * a dropped connection for an idempotent method.
+   */
+  attemptFailed(call: ClientCall, error: RpcError): void {
+    const at = now();
+    const retry =
+      call.retries < this.retryBudget.maxRetries &&
+      call.deadline - at >= 1 &&
+      this.state === 'open' &&
+      call.parent?.cancelled !== true &&
+      (isNeverStarted(error) || (retryableUnderBudget(error, call.method) && this.retryBudget.trySpend()));
+    if (!retry) return call.reject(error);
+    call.retries++;
+    call.lastAddress = error instanceof RemoteRpcError ? error.peer : null;
+    debug('%s: retrying (attempt %d) after %s', call.method.path, call.retries + 1, error.reason ?? error.code);
+    this.send(call);
+  }
+
+  /** One attempt: pick an endpoint, shed locally or send. Any failure here is the call's outcome. */
+  private send(call: ClientCall): void {
+    const start = now();
+    const level = compoundLevel(call.business, call.user);
+    // An endpoint whose last reported level sheds this call is skipped (so is the one a retry just
+    // failed on); the call fails locally (nothing sent) only when every ready endpoint sheds it.
+    let endpoint = this.pickEndpoint();
+    if (endpoint !== null && (endpoint.admission.sheds(level, start) || endpoint.address === call.lastAddress)) {
+      for (const other of this.ready) {
+        if (other !== endpoint && !other.admission.sheds(level, start)) {
+          endpoint = other;
+          break;
+        }
+      }
+    }
+    if (endpoint === null) return this.waitForEndpoint(call);
+    const { method } = call;
+    if (endpoint.admission.sheds(level, start)) {
+      return call.reject(
         new RpcError(
           Status.RESOURCE_EXHAUSTED,
-          `${descriptor.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admissionLevel}; this call's level is ${compoundLevel(business, user)}, so it was not sent`,
+          `${method.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admission.level}; this call's level is ${level}, so it was not sent`,
           { reason: 'local_admission' },
         ),
       );
     }
     const connection = endpoint.pick();
-    if (connection === null) return Promise.reject(endpoint.unavailable());
+    if (connection === null) return call.reject(endpoint.unavailable());
     if (connection.load >= this.maxInFlightPerConnection || connection.writer.bufferedBytes > this.maxBufferedBytes) {
-      return Promise.reject(
-        new RpcError(
-          Status.RESOURCE_EXHAUSTED,
-          `${descriptor.path}: too many calls waiting on the connection to ${endpoint.address}`,
-          { reason: 'client_backlog' },
-        ),
+      return call.reject(
+        new RpcError(Status.RESOURCE_EXHAUSTED, `${method.path}: too many calls waiting on the connection to ${endpoint.address}`, {
+          reason: 'client_backlog',
+        }),
       );
     }
-
     const header = requestHeader;
-    header[RequestHeader.METHOD] = descriptor.path;
-    header[RequestHeader.DEADLINE_MS] = timeoutMs;
-    header[RequestHeader.BUSINESS] = business;
-    header[RequestHeader.USER] = user;
-    header[RequestHeader.TRACE_ID] = traceId;
-    header[RequestHeader.METADATA] = options?.metadata ?? parent?.metadata ?? null;
+    header[RequestHeader.METHOD] = method.path;
+    header[RequestHeader.DEADLINE_MS] = Math.max(1, Math.floor(call.deadline - start));
+    header[RequestHeader.BUSINESS] = call.business;
+    header[RequestHeader.USER] = call.user;
+    header[RequestHeader.TRACE_ID] = call.traceId;
+    header[RequestHeader.METADATA] = call.metadata;
     if (this.priorityKey !== undefined) {
-      header[RequestHeader.METADATA] = { ...header[RequestHeader.METADATA]!, [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, business, user, traceId) };
+      header[RequestHeader.METADATA] = { ...call.metadata, [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, call.business, call.user, call.traceId) };
     }
-
-    return new Promise((resolve, reject) => {
-      const call = new PendingCall(connection, connection.allocateId(), descriptor, parent, timeoutMs, resolve, reject);
-      try {
-        connection.send(call, header, request, deadline);
-      } catch (error) {
-        connection.pending.delete(call.id);
-        reject(new RpcError(Status.INVALID_ARGUMENT, `${descriptor.path}: the request cannot be encoded`, { cause: error }));
-        return;
-      }
-      const signal = options?.signal;
-      if (signal !== undefined) watchSignal(signal, call);
-    });
+    try {
+      connection.send(call, header);
+    } catch (error) {
+      call.reject(new RpcError(Status.INVALID_ARGUMENT, `${method.path}: the request cannot be encoded`, { cause: error }));
+    }
   }
 
   /** Stops taking calls, lets those in flight finish, then closes the connections. */
@@ -437,14 +506,10 @@ export class Channel {
 
   /**
    * No endpoint is ready: before the first resolution or connect, the call waits (within its
-   * deadline); when every endpoint is down, it fails at once with UNAVAILABLE naming them.
+   * deadline, which the wheel watches); when every endpoint is down, it fails at once with
+   * UNAVAILABLE naming them.
    */
-  private withoutEndpoint(
-    descriptor: MethodDescriptor,
-    request: unknown,
-    options: CallOptions | undefined,
-    deadline: number,
-  ): Promise<unknown> {
+  private waitForEndpoint(call: ClientCall): void {
     this.start();
     let connecting = false;
     for (const endpoint of this.members.values()) {
@@ -452,24 +517,9 @@ export class Channel {
       endpoint.connect();
       if (endpoint.connecting) connecting = true;
     }
-    if (this.resolved && !connecting) return Promise.reject(this.unavailable(descriptor));
-    return new Promise((resolve, reject) => {
-      // Bound: the call resumes in the request context it was made in, not the socket event's.
-      const wake = AsyncResource.bind((): void => {
-        clearTimeout(timer);
-        resolve(this.call(descriptor, request, { ...options, timeoutMs: Math.max(1, Math.floor(deadline - now())) }));
-      });
-      const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(wake);
-        if (index !== -1) this.waiters.splice(index, 1);
-        reject(
-          new RpcError(Status.DEADLINE_EXCEEDED, `${descriptor.path}: no endpoint of ${this.target} became ready within the deadline`, {
-            reason: 'deadline',
-          }),
-        );
-      }, Math.max(0, deadline - now()));
-      this.waiters.push(wake);
-    });
+    if (this.resolved && !connecting) return call.reject(this.unavailable(call.method));
+    sharedWheel.add(call, call.deadline);
+    this.waiting.push(call);
   }
 
   /** Starts resolving (names) and connecting: on the first call. */
@@ -525,10 +575,15 @@ export class Channel {
   }
 
   private wakeWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    if (this.waiting.length === 0) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const call of waiting) {
+      if (call.settled) continue;
+      sharedWheel.remove(call);
+      if (this.state === 'open') this.send(call);
+      else call.reject(new RpcError(Status.UNAVAILABLE, `${call.method.path}: the client is closed`, { reason: 'client_closed' }));
+    }
   }
 
   private stopResolving(): void {
@@ -566,11 +621,23 @@ function parentEnded(expired: boolean, descriptor: MethodDescriptor): RpcError {
     : new RpcError(Status.CANCELLED, `${descriptor.path}: the current request was cancelled`, { reason: 'cancelled' });
 }
 
-function watchSignal(signal: AbortSignal, call: PendingCall): void {
+function watchSignal(signal: AbortSignal, call: ClientCall): void {
   const cancel = (): void =>
-    call.connection.abandon(call, new RpcError(Status.CANCELLED, `${call.method.path}: cancelled by the caller`, { reason: 'cancelled' }));
+    call.cancel(new RpcError(Status.CANCELLED, `${call.method.path}: cancelled by the caller`, { reason: 'cancelled' }));
   if (signal.aborted) return cancel();
   signal.addEventListener('abort', cancel, { once: true });
+}
+
+/** A request the server answered without starting it (it was draining): always safe to send again. */
+function isNeverStarted(error: RpcError): boolean {
+  return error instanceof RemoteRpcError && error.reason === 'draining';
+}
+
+/** Failures a retry may fix, spending the retry budget. */
+function retryableUnderBudget(error: RpcError, method: MethodDescriptor): boolean {
+  if (error instanceof RemoteRpcError) return error.status === Status.RESOURCE_EXHAUSTED;
+  // A dropped connection: the request may or may not have run, so only an idempotent one is sent again.
+  return error.status === Status.UNAVAILABLE && method.idempotent === true && error.reason !== 'local_admission';
 }
 
 function formatAddress(host: string, port: number): string {

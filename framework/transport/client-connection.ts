@@ -2,9 +2,8 @@ import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { RpcError, Status, isStatus } from '../errors.ts';
 import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
-import type { ContextChild, RequestContext } from '../context.ts';
-import type { MethodDescriptor } from '../service.ts';
 import { FrameDecoder, FrameKind, FrameWriter, unpackAt, type FrameSink } from '../protocol/index.ts';
+import type { ClientCall } from './client-call.ts';
 import type { ClientConnectionOptions } from './keepalive.ts';
 import { openSocket } from './tls.ts';
 
@@ -20,47 +19,11 @@ export const enum ClientConnectionState {
 
 /** What a connection reports to the endpoint that owns it. */
 export interface ConnectionEvents {
-  /** The server answered and told its admission level. */
-  onAdmissionLevel(level: number): void;
+  /** The server answered (`ok`: successfully) and told its admission level. */
+  onAdmissionLevel(level: number, ok: boolean): void;
   onReady(connection: ClientConnection): void;
   /** The connection is gone; `error` says why when it failed. */
   onClosed(connection: ClientConnection, error: RpcError | null): void;
-}
-
-/**
- * One outstanding call: a promise's settle functions, the deadline entry in the shared wheel,
- * and the link to the request context it was made in (so cancelling that request cancels it).
- */
-export class PendingCall implements TimerEntry, ContextChild {
-  timerExpiresAt = 0;
-  timerSlot = -1;
-  timerPrev: TimerEntry | null = null;
-  timerNext: TimerEntry | null = null;
-
-  constructor(
-    readonly connection: ClientConnection,
-    readonly id: number,
-    readonly method: MethodDescriptor,
-    readonly parent: RequestContext | null,
-    readonly timeoutMs: number,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: RpcError) => void,
-  ) {}
-
-  onTimer(): void {
-    this.connection.abandon(
-      this,
-      new RpcError(
-        Status.DEADLINE_EXCEEDED,
-        `${this.method.path}: no answer from ${this.connection.address} within the ${this.timeoutMs} ms deadline`,
-        { reason: 'deadline' },
-      ),
-    );
-  }
-
-  cancelFromParent(error: RpcError): void {
-    this.connection.abandon(this, error);
-  }
 }
 
 /** RESPONSE and ERROR frames: kind, id, admission level. */
@@ -77,7 +40,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
   timerNext: TimerEntry | null = null;
   readonly address: string;
   state = ClientConnectionState.Connecting;
-  readonly pending = new Map<number, PendingCall>();
+  readonly pending = new Map<number, ClientCall>();
   readonly writer: FrameWriter;
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
@@ -128,23 +91,29 @@ export class ClientConnection implements FrameSink, TimerEntry {
     return this.state === ClientConnectionState.Ready || this.state === ClientConnectionState.Connecting;
   }
 
-  /** Sends one request (`header` as in frames.ts) and starts watching its deadline. */
-  send(call: PendingCall, header: unknown[], request: unknown, deadline: number): void {
-    this.pending.set(call.id, call);
-    this.writer.request(call.id, header, request);
-    sharedWheel.add(call, deadline);
+  /**
+   * Sends one attempt of a call (`header` as in frames.ts) and starts watching its deadline.
+   * Throws, sending nothing, if the request cannot be encoded.
+   */
+  send(call: ClientCall, header: unknown[]): void {
+    const id = this.allocateId();
+    this.writer.request(id, header, call.request);
+    call.connection = this;
+    call.id = id;
+    this.pending.set(id, call);
+    sharedWheel.add(call, call.deadline);
     call.parent?.addChild(call);
   }
 
   /** A fresh request id (ids wrap at 2^32 and skip 0). */
-  allocateId(): number {
+  private allocateId(): number {
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
     return id;
   }
 
-  /** Gives up on a call (deadline, or its request context was cancelled) and tells the server. */
-  abandon(call: PendingCall, error: RpcError): void {
+  /** Gives up on a call (deadline, cancellation): its outcome is `error`; the server is told. */
+  abandon(call: ClientCall, error: RpcError): void {
     if (this.pending.get(call.id) !== call) return;
     this.settle(call);
     if (this.state !== ClientConnectionState.Closed) this.writer.control(FrameKind.CANCEL, call.id);
@@ -227,7 +196,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
   }
 
   private answer(kind: number, id: number, buf: Buffer, start: number, end: number): void {
-    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5));
+    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5), kind === FrameKind.RESPONSE);
     const call = this.pending.get(id);
     // No call: it was abandoned (deadline, cancel) before the answer came. Nothing to do.
     if (call === undefined) return;
@@ -249,12 +218,12 @@ export class ClientConnection implements FrameSink, TimerEntry {
       }
       call.resolve(result);
     } else {
-      call.reject(this.remoteError(call, buf, bodyStart, end));
+      call.attemptFailed(this.remoteError(call, buf, bodyStart, end));
     }
     if (this.state === ClientConnectionState.Draining && this.pending.size === 0) this.end();
   }
 
-  private remoteError(call: PendingCall, buf: Buffer, start: number, end: number): RpcError {
+  private remoteError(call: ClientCall, buf: Buffer, start: number, end: number): RpcError {
     let fields: unknown;
     try {
       fields = unpackAt(buf, start, end);
@@ -292,8 +261,9 @@ export class ClientConnection implements FrameSink, TimerEntry {
     this.events.onReady(this);
   }
 
-  private settle(call: PendingCall): void {
+  private settle(call: ClientCall): void {
     this.pending.delete(call.id);
+    call.connection = null;
     sharedWheel.remove(call);
     call.parent?.removeChild(call);
   }
@@ -312,15 +282,17 @@ export class ClientConnection implements FrameSink, TimerEntry {
     const error =
       this.closeReason ??
       new RpcError(Status.UNAVAILABLE, `connection to ${this.address} closed by the server`, { reason: 'connection_closed' });
-    for (const call of this.pending.values()) {
-      this.settle(call);
-      call.reject(
+    const unanswered = [...this.pending.values()];
+    for (const call of unanswered) this.settle(call);
+    // The endpoint learns first, so a retry below does not pick this connection's slot mid-update.
+    this.events.onClosed(this, wasReady ? null : error);
+    for (const call of unanswered) {
+      call.attemptFailed(
         error.status === Status.UNAVAILABLE
           ? error
           : new RpcError(Status.UNAVAILABLE, `${call.method.path}: ${error.message}`, { reason: error.reason }),
       );
     }
-    this.events.onClosed(this, wasReady ? null : error);
     if (this.closedWaiters !== null) for (const resolve of this.closedWaiters) resolve();
   }
 }

@@ -1,4 +1,5 @@
 import { RequestContext } from '../context.ts';
+import type { MethodAdmission } from '../admission/controller.ts';
 import type { MethodDescriptor } from '../service.ts';
 import type { ServerConnection } from './server-connection.ts';
 
@@ -6,6 +7,10 @@ import type { ServerConnection } from './server-connection.ts';
 export interface MethodEntry {
   readonly descriptor: MethodDescriptor;
   readonly handler: (request: unknown, context: RequestContext) => unknown;
+  /** This method's admission counters for the current window. */
+  readonly counters: MethodAdmission;
+  /** The business priority assigned when this is an entry method, else -1 (callers' priorities are kept). */
+  readonly entryBusiness: number;
 }
 
 /**

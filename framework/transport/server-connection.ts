@@ -26,6 +26,8 @@ export const enum ConnectionState {
   Closed,
 }
 
+/** After an idle GOAWAY, requests the client sent before reading it are still answered for this long. */
+const IDLE_GOAWAY_LINGER_MS = 1000;
 /** Bytes of a REQUEST frame before its header: kind, id, header length. */
 const REQUEST_FIXED_BYTES = 7;
 
@@ -48,6 +50,8 @@ export class ServerConnection implements FrameSink, TimerEntry {
   /** Requests read on this connection and not yet answered, by id (for CANCEL). */
   readonly calls = new Map<number, ServerCall>();
   state = ConnectionState.Open;
+  /** Draining, and the time given to requests already on their way is over. */
+  private lingerOver = false;
   private readonly decoder: FrameDecoder;
   private readonly owner: ConnectionOwner;
   private lastRequestId = 0;
@@ -115,7 +119,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
     }
     const idle = limits.idleTimeoutMs > 0 && this.calls.size === 0 && this.state === ConnectionState.Open;
     if (idle && time >= this.lastActiveAt + limits.idleTimeoutMs) {
-      return this.goaway(`the connection was idle for ${limits.idleTimeoutMs} ms (idleTimeoutMs)`);
+      return this.goaway(`the connection was idle for ${limits.idleTimeoutMs} ms (idleTimeoutMs)`, IDLE_GOAWAY_LINGER_MS);
     }
     let next = time + limits.frameTimeoutMs;
     if (this.frameStartedAt !== 0) next = Math.min(next, this.frameStartedAt + limits.frameTimeoutMs);
@@ -199,11 +203,19 @@ export class ServerConnection implements FrameSink, TimerEntry {
   }
 
   /** Starts draining: tells the client to send new calls elsewhere. */
-  goaway(message: string): void {
+  goaway(message: string, lingerMs: number): void {
     if (this.state !== ConnectionState.Open) return;
     this.state = ConnectionState.Draining;
     this.writer.goaway(this.lastRequestId, Status.UNAVAILABLE, message);
-    this.endIfIdle();
+    // Requests the client sent before it read the GOAWAY still arrive: they are answered
+    // UNAVAILABLE ('draining') and the client sends them elsewhere. So the connection is not
+    // ended the moment it is idle: the client closes it once its own calls are answered, and
+    // one that does not is ended when idle after the linger.
+    const linger = setTimeout(() => {
+      this.lingerOver = true;
+      this.endIfIdle();
+    }, lingerMs);
+    linger.unref();
   }
 
   /** Called when one of this connection's calls has been answered or dropped. */
@@ -213,7 +225,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
       this.lastActiveAt = now();
       if (this.limits.idleTimeoutMs > 0 && this.state === ConnectionState.Open) this.armBy(this.lastActiveAt + this.limits.idleTimeoutMs);
     }
-    if (this.state === ConnectionState.Draining) this.endIfIdle();
+    if (this.lingerOver) this.endIfIdle();
   }
 
   destroy(): void {
@@ -221,7 +233,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
   }
 
   private endIfIdle(): void {
-    if (this.calls.size === 0) {
+    if (this.calls.size === 0 && this.state === ConnectionState.Draining) {
       this.writer.flush();
       this.socket.end();
     }

@@ -3,10 +3,12 @@ import { debuglog } from 'node:util';
 import fastq from 'fastq';
 import { RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { runInContext } from '../context.ts';
+import { runInContext, userPriorityOfTrace } from '../context.ts';
 import { integerOption } from '../options.ts';
-import { ADMIT_ALL, isBusinessPriority, isUserPriority } from '../priority.ts';
-import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, packr, unpackAt } from '../protocol/index.ts';
+import { compoundLevel, isBusinessPriority, isUserPriority } from '../priority.ts';
+import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
+import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
+import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, unpackAt } from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
@@ -15,10 +17,11 @@ import { createListener, serverTlsOption, type ServerTlsOptions } from './tls.ts
 import { PriorityGuard, priorityKeyOption } from './priority-auth.ts';
 
 const debug = debuglog('corpc:server');
-const EMPTY = Buffer.alloc(0);
 /** Deadlines beyond this (about 24 days) are malformed: they would overflow a timer anyway. */
 const MAX_DEADLINE_MS = 0x7fffffff;
 const MAX_TRACE_ID_LENGTH = 128;
+/** How long a draining server keeps answering 'draining' on an idle connection its client has not closed. */
+const GOAWAY_LINGER_MS = 1000;
 
 export interface ServerOptions extends ConnectionLimitOptions {
   /** Largest frame accepted, in bytes. Default 4 MiB. */
@@ -41,6 +44,13 @@ export interface ServerOptions extends ConnectionLimitOptions {
    * any other request is served at the lowest priority. Default: priorities are trusted.
    */
   priorityKey?: string | Buffer;
+  /** Overload control: the policy (default `"dagor"`), its parameters, dry-run. See docs/overload-control.md. */
+  admission?: AdmissionOptions;
+  /**
+   * How entry services assign priorities (services marked `entry`, or all with `entry.all`):
+   * the shared secret for user priorities, the metadata key of the user id, the business table.
+   */
+  entry?: EntryOptions;
 }
 
 export interface ListenOptions {
@@ -74,9 +84,11 @@ export interface ServerStats {
 export class Server implements ConnectionOwner {
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
-  readonly admissionLevel = ADMIT_ALL;
   readonly limits: ConnectionLimits;
   private readonly priorityGuard: PriorityGuard | null;
+  /** The admission controller: `server.admission.metrics()` gives the last window's figures. */
+  readonly admission: AdmissionController;
+  private readonly entry: EntryPriorities;
   private readonly maxInFlightPerConnection: number;
   private readonly maxQueueLength: number;
   private readonly closeGraceMs: number;
@@ -107,6 +119,8 @@ export class Server implements ConnectionOwner {
     this.net = createListener(serverTlsOption(options.tls), this.limits.handshakeTimeoutMs, (socket) => this.accept(socket));
     // TLS handshakes that fail (bad or missing client certificate) are the peer's problem, not ours.
     this.net.on('tlsClientError', (error: Error) => debug('TLS handshake failed: %s', error.message));
+    this.admission = new AdmissionController(options.admission);
+    this.entry = new EntryPriorities(options.entry);
   }
 
   /** Registers the handlers of one service. */
@@ -119,7 +133,14 @@ export class Server implements ConnectionOwner {
       if (this.methods.has(descriptor.path)) {
         throw new TypeError(`addService(${service.name}): method "${descriptor.path}" is already registered`);
       }
-      this.methods.set(descriptor.path, { descriptor, handler });
+      const entryBusiness = service.entry === true || this.entry.all ? this.entry.businessOf(descriptor) : -1;
+      // The handler is bound once here, so handlers written as class methods keep their `this`.
+      this.methods.set(descriptor.path, {
+        descriptor,
+        handler: handler.bind(handlers),
+        counters: this.admission.methodCounters(descriptor.path),
+        entryBusiness,
+      });
     }
     return this;
   }
@@ -135,6 +156,7 @@ export class Server implements ConnectionOwner {
         this.net.off('error', reject);
         this.net.on('error', (error) => debug('listener error: %s', error.message));
         this.state = 'listening';
+        this.admission.open();
         resolve(this.net.address() as AddressInfo);
       });
     });
@@ -153,6 +175,11 @@ export class Server implements ConnectionOwner {
     return { state: this.state, connections: this.connections.size, inFlight, queued: this.queued, maxBufferedBytes, pausedConnections };
   }
 
+  /** The level sent with every answer: callers shed locally what lies above it. */
+  get admissionLevel(): number {
+    return this.admission.advertisedLevel;
+  }
+
   address(): AddressInfo | null {
     return this.net.address() as AddressInfo | null;
   }
@@ -168,13 +195,14 @@ export class Server implements ConnectionOwner {
       const finished = (): void => {
         clearTimeout(timer);
         this.state = 'closed';
+        this.admission.close();
         resolve();
       };
       const timer = setTimeout(() => this.destroy(), graceMs);
       timer.unref();
       // net.Server's close callback runs once the listener and every connection are closed.
       this.net.close(finished);
-      for (const connection of this.connections) connection.goaway('the server is shutting down');
+      for (const connection of this.connections) connection.goaway('the server is shutting down', Math.min(GOAWAY_LINGER_MS, graceMs));
     });
     return this.closing;
   }
@@ -185,6 +213,7 @@ export class Server implements ConnectionOwner {
       this.closing = new Promise((resolve) => this.net.close(() => resolve()));
     }
     this.state = 'draining';
+    this.admission.close();
     for (const connection of this.connections) connection.destroy();
   }
 
@@ -220,6 +249,7 @@ export class Server implements ConnectionOwner {
     }
     const deadlineMs = fields[RequestHeader.DEADLINE_MS] as number;
     if (deadlineMs <= 0) {
+      this.admission.reject('expired', entry.counters);
       return connection.answerError(id, Status.DEADLINE_EXCEEDED, `${path}: the deadline passed before the request arrived`, 'expired');
     }
     if (connection.calls.size >= this.maxInFlightPerConnection) {
@@ -230,7 +260,25 @@ export class Server implements ConnectionOwner {
         'too_many_in_flight',
       );
     }
+    const traceId = fields[RequestHeader.TRACE_ID] as string;
+    const metadata = fields[RequestHeader.METADATA] as Record<string, string> | null;
+    let business = fields[RequestHeader.BUSINESS] as number;
+    let user = fields[RequestHeader.USER] as number;
+    if (entry.entryBusiness >= 0) {
+      // An entry service trusts no priority from outside: it assigns them.
+      business = entry.entryBusiness;
+      user = this.entry.userOf(metadata, userPriorityOfTrace(traceId));
+    }
+    if (!this.admission.arrive(compoundLevel(business, user), arrivedAt, entry.counters)) {
+      return connection.answerError(
+        id,
+        Status.RESOURCE_EXHAUSTED,
+        `${path}: the server is overloaded and admits up to level ${this.admission.policy.level}; this request's level is ${compoundLevel(business, user)}`,
+        'admission_level',
+      );
+    }
     if (this.queued >= this.maxQueueLength) {
+      this.admission.reject('queue_full', entry.counters);
       return connection.answerError(
         id,
         Status.RESOURCE_EXHAUSTED,
@@ -243,10 +291,10 @@ export class Server implements ConnectionOwner {
       id,
       entry,
       arrivedAt + deadlineMs,
-      fields[RequestHeader.BUSINESS] as number,
-      fields[RequestHeader.USER] as number,
-      fields[RequestHeader.TRACE_ID] as string,
-      fields[RequestHeader.METADATA] as Record<string, string> | null,
+      business,
+      user,
+      traceId,
+      metadata,
       buf,
       headerEnd,
       end,
@@ -260,15 +308,20 @@ export class Server implements ConnectionOwner {
   /** @internal A call left the queue for a handler slot. */
   start(call: ServerCall): void {
     this.queued--;
-    call.startedAt = now();
+    const startedAt = (call.startedAt = now());
+    const keep = this.admission.start(startedAt - call.arrivedAt, startedAt);
     if (call.cancelled) {
-      const expired = call.startedAt >= call.deadline;
+      const expired = startedAt >= call.deadline;
+      if (expired) this.admission.reject('expired', call.entry.counters);
       return this.answerError(
         call,
         expired ? Status.DEADLINE_EXCEEDED : Status.CANCELLED,
         expired ? `${call.method}: the deadline passed while the request was queued` : `${call.method}: cancelled`,
         expired ? 'expired' : 'cancelled',
       );
+    }
+    if (!keep) {
+      return this.answerError(call, Status.RESOURCE_EXHAUSTED, `${call.method}: the server is overloaded (queuing delay)`, 'queue_delay');
     }
     let request: unknown;
     try {
@@ -287,14 +340,14 @@ export class Server implements ConnectionOwner {
 
   /** @internal */
   answer(call: ServerCall, result: unknown): void {
-    let bytes: Uint8Array;
-    try {
-      bytes = result === undefined ? EMPTY : packr.pack(result);
-    } catch (error) {
-      debug('%s (trace %s): response cannot be encoded: %s', call.method, call.traceId, (error as Error).message);
-      return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
+    if (this.mayAnswer(call)) {
+      try {
+        call.connection.writer.response(call.id, this.admissionLevel, result);
+      } catch (error) {
+        debug('%s (trace %s): response cannot be encoded: %s', call.method, call.traceId, (error as Error).message);
+        return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
+      }
     }
-    if (this.mayAnswer(call)) call.connection.writer.response(call.id, this.admissionLevel, bytes);
     this.finish(call);
   }
 
@@ -329,6 +382,7 @@ export class Server implements ConnectionOwner {
   private finish(call: ServerCall): void {
     if (call.done) return;
     call.done = true;
+    if (call.startedAt > 0) this.admission.finish(now() - call.arrivedAt);
     call.end();
     call.connection.callFinished(call);
     call.connection.pauseIfBacklogged();

@@ -1,0 +1,212 @@
+/**
+ * The overload experiment's harness (the paper's M^x workload against service E):
+ * an entry that starts tasks at a fixed feed rate (open loop); each task calls E `x` times in a
+ * row within one 500 ms deadline, and succeeds only if all its calls succeed. The entry assigns
+ * each task a business priority and a user priority (hash of a user id), which every call of the
+ * task inherits; rejected calls are retried by the channel (up to 3 times, within its budget).
+ * E has two servers (as the paper's E ran on several), each with a fixed number of slots and a
+ * fixed service time, so the capacity is known exactly.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { POLICY_NAMES, createChannel, userPriority, withContext, type Channel, type PolicyName } from 'corpc';
+import { E, startE } from './service-e.ts';
+
+export const POLICIES: readonly PolicyName[] = POLICY_NAMES;
+export const SERVICE_MS = 20;
+export const SLOTS_PER_SERVER = 4;
+export const SERVERS = 2;
+/** E's capacity in calls per second (slot-bound variant). */
+export const CAPACITY = (SERVERS * SLOTS_PER_SERVER * 1000) / SERVICE_MS;
+/** CPU-bound variant: one process burning CPU_SERVICE_MS per call. */
+export const CPU_SERVICE_MS = 4;
+export const CPU_CAPACITY = 1000 / CPU_SERVICE_MS;
+export const TASK_DEADLINE_MS = 500;
+const SECRET = 'bench-secret';
+const WINDOW_MS = 200;
+
+export interface TaskType {
+  /** Calls to E per task. */
+  x: number;
+  /** Tasks per second. */
+  feed: number;
+  /** Business priority of this type's tasks (lower = more important). */
+  business?: number;
+}
+
+export interface PhaseResult {
+  tasks: number[];
+  succeeded: number[];
+  /** E calls answered OK that belonged to tasks that failed. */
+  wasted: number;
+  /** E calls answered OK. */
+  served: number;
+  latencies: number[];
+  durationMs: number;
+}
+
+export interface Environment {
+  channel: Channel;
+  /** The current admission level of every E server (null for the CPU-bound child). */
+  levels(): number[];
+  close(): Promise<void>;
+  cpu: boolean;
+  capacity: number;
+}
+
+/** Starts E (in process, or as a child process for the CPU-bound variant) and a channel to it. */
+export async function startEnvironment(policy: PolicyName, cpu: boolean): Promise<Environment> {
+  if (cpu) {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=corpc-source', '--import', 'tsx', fileURLToPath(new URL('./service-e.ts', import.meta.url)), '--policy', policy, '--window-ms', String(WINDOW_MS)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const target = await firstLine(child, /^listening (\S+)$/);
+    const channel = createChannel(target, { maxRetries: 3 });
+    return {
+      channel,
+      cpu,
+      capacity: CPU_CAPACITY,
+      levels: () => [],
+      close: async () => {
+        channel.destroy();
+        child.kill('SIGKILL');
+        if (child.exitCode === null) await once(child, 'exit');
+      },
+    };
+  }
+  const servers = await Promise.all(
+    Array.from({ length: SERVERS }, () => startE({ policy, slots: SLOTS_PER_SERVER, windowMs: WINDOW_MS })),
+  );
+  const channel = createChannel(servers.map((s) => s.target).join(','), { maxRetries: 3 });
+  return {
+    channel,
+    cpu,
+    capacity: CAPACITY,
+    levels: () => servers.map((s) => s.server.admission.policy.level),
+    close: async () => {
+      channel.destroy();
+      await Promise.all(servers.map((s) => s.server.close(100)));
+    },
+  };
+}
+
+let userSequence = 0;
+
+/** Runs tasks of the given types at their feed rates for `durationMs`; returns what happened. */
+export async function runPhase(env: Environment, types: readonly TaskType[], durationMs: number): Promise<PhaseResult> {
+  const result: PhaseResult = {
+    tasks: types.map(() => 0),
+    succeeded: types.map(() => 0),
+    wasted: 0,
+    served: 0,
+    latencies: [],
+    durationMs,
+  };
+  const serviceMs = env.cpu ? CPU_SERVICE_MS : SERVICE_MS;
+  const running: Promise<void>[] = [];
+  const started = performance.now();
+  const due = types.map(() => 0);
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = performance.now() - started;
+      types.forEach((type, t) => {
+        const target = Math.floor((type.feed * Math.min(elapsed, durationMs)) / 1000);
+        for (; due[t]! < target; due[t]!++) {
+          result.tasks[t]!++;
+          running.push(runTask(env.channel, type, t, serviceMs, env.cpu, result));
+        }
+      });
+      if (elapsed >= durationMs) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 5);
+  });
+  await Promise.all(running);
+  return result;
+}
+
+async function runTask(channel: Channel, type: TaskType, t: number, ms: number, cpu: boolean, result: PhaseResult): Promise<void> {
+  const user = `user-${userSequence++ % 100_000}`;
+  const begin = performance.now();
+  let served = 0;
+  const ok = await withContext(
+    { timeoutMs: TASK_DEADLINE_MS, businessPriority: type.business ?? 10, userPriority: userPriority(user, SECRET), name: `M${type.x}` },
+    async () => {
+      for (let i = 0; i < type.x; i++) {
+        try {
+          await channel.call(E.methods.work, { ms, cpu });
+          served++;
+        } catch {
+          return false;
+        }
+      }
+      return true;
+    },
+  );
+  result.served += served;
+  if (ok) {
+    result.succeeded[t]!++;
+    result.latencies.push(performance.now() - begin);
+  } else {
+    result.wasted += served;
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const match = pattern.exec(line);
+    if (match !== null) return match[1]!;
+  }
+  throw new Error('service E did not start');
+}
+
+/** Command-line flags shared by the scenarios. */
+export interface Flags {
+  quick: boolean;
+  json: string | null;
+  svg: string | null;
+  cpu: boolean;
+  policies: PolicyName[];
+}
+
+export function parseFlags(argv: readonly string[]): Flags {
+  const value = (name: string): string | null => {
+    const i = argv.indexOf(`--${name}`);
+    return i === -1 ? null : (argv[i + 1] ?? null);
+  };
+  const policies = value('policies');
+  return {
+    quick: argv.includes('--quick'),
+    json: value('json'),
+    svg: value('svg'),
+    cpu: argv.includes('--cpu'),
+    policies: policies === null ? [...POLICIES] : (policies.split(',') as PolicyName[]),
+  };
+}
+
+export function header(title: string): void {
+  console.log(`# ${title}`);
+  console.log(`node ${process.version} · ${process.platform}/${process.arch} · E: ${SERVERS} servers × ${SLOTS_PER_SERVER} slots × ${SERVICE_MS} ms = ${CAPACITY} calls/s (CPU variant: ${CPU_SERVICE_MS} ms CPU/call ≈ ${CPU_CAPACITY} calls/s) · task deadline ${TASK_DEADLINE_MS} ms · admission window ${WINDOW_MS} ms`);
+}
+
+export function writeJson(file: string | null, data: unknown): void {
+  if (file !== null) writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+}
+
+export function table(rows: readonly (readonly (string | number)[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((cell, c) => String(cell).padStart(widths[c]!)).join('  ')).join('\n');
+}

@@ -1,0 +1,286 @@
+import { channel } from 'node:diagnostics_channel';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { InvalidArgumentError } from '../errors.ts';
+import { now } from '../deadline.ts';
+import { booleanOption, integerOption, oneOfOption } from '../options.ts';
+import { ADMIT_ALL, businessOf, userOf } from '../priority.ts';
+import { POLICY_NAMES, createPolicy, type PolicyName, type PolicyOptions } from './policies.ts';
+import type { AdmissionPolicy, AdmissionWindow } from './policy.ts';
+
+/** Every closed window's metrics are published here (an `AdmissionMetrics` object). */
+export const ADMISSION_WINDOW_CHANNEL = 'corpc:admission:window';
+const windowChannel = channel(ADMISSION_WINDOW_CHANNEL);
+
+/** Why a request was turned away (the `reason` of its RESOURCE_EXHAUSTED/DEADLINE_EXCEEDED answer). */
+export type RejectReason = 'admission_level' | 'queue_full' | 'expired' | 'queue_delay';
+
+export interface AdmissionOptions extends PolicyOptions {
+  /** A built-in policy by name, or your own. Default `"dagor"`. */
+  policy?: PolicyName | AdmissionPolicy;
+  /** Decide and report, reject nothing; callers are told to admit everything. Default false. */
+  dryRun?: boolean;
+  /** A window ends after this many ms… Default 1000. */
+  windowMs?: number;
+  /** …or this many arrivals, whichever comes first. Default 2000. */
+  windowRequests?: number;
+}
+
+/** Per-method counts of one window. */
+export interface MethodAdmission {
+  arrived: number;
+  admitted: number;
+  rejected: number;
+}
+
+/** The metrics of one closed window (`server.admission.metrics()`, and the diagnostics channel). */
+export interface AdmissionMetrics {
+  policy: string;
+  dryRun: boolean;
+  /** When the window ended, in ms since the epoch. */
+  endedAt: number;
+  durationMs: number;
+  arrived: number;
+  admitted: number;
+  /** Decisions against requests; in dry-run mode they were counted, not enforced. */
+  rejected: Record<RejectReason, number>;
+  /** Requests that left the queue for a handler. */
+  started: number;
+  /** Queuing time (arrival → handler start, event-loop delay included) of the requests that started. */
+  avgQueuingMs: number;
+  p99QueuingMs: number;
+  avgResponseMs: number;
+  p90ResponseMs: number;
+  /** Expected wait of bytes arriving while the event loop was busy, averaged over the window. */
+  loopDelayMs: number;
+  overloaded: boolean;
+  /** The admission level after this window: compound, and as (B, U). */
+  level: number;
+  business: number;
+  user: number;
+  methods: Record<string, MethodAdmission>;
+}
+
+const SAMPLES = 2048;
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * The per-worker admission controller: sits between the frame decoder and the handler queue.
+ * Per request it is O(1) (count in the histogram, ask the policy, time the queue); per window
+ * (1 s or 2,000 requests) it summarises, lets the policy adjust, and publishes metrics.
+ *
+ * Queuing time includes the event loop's own delay: when the loop is saturated (a CPU-bound
+ * overload), requests wait in the kernel's socket buffer where no in-process timestamp can see
+ * them. `monitorEventLoopDelay` measures how late the loop runs; from it the controller derives
+ * the expected wait of a byte arriving at a random moment (Σ delay² / 2·window) and adds it to
+ * every request's queuing time.
+ */
+export class AdmissionController {
+  readonly policy: AdmissionPolicy;
+  readonly dryRun: boolean;
+  readonly windowMs: number;
+  readonly windowRequests: number;
+  private readonly histogram = new Uint32Array(ADMIT_ALL + 1);
+  private readonly queueSamples = new Float64Array(SAMPLES);
+  private readonly responseSamples = new Float64Array(SAMPLES);
+  private readonly methods = new Map<string, MethodAdmission>();
+  private readonly rejected: Record<RejectReason, number> = { admission_level: 0, queue_full: 0, expired: 0, queue_delay: 0 };
+  private windowStart = now();
+  private arrived = 0;
+  private admitted = 0;
+  private started = 0;
+  private queueSum = 0;
+  private answered = 0;
+  private responseSum = 0;
+  /** The last window's loop delay, added to each request's measured queuing time. */
+  private loopDelayMs = 0;
+  private loop: IntervalHistogram | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private last: AdmissionMetrics | null = null;
+
+  constructor(options: AdmissionOptions = {}) {
+    const policy = options.policy ?? 'dagor';
+    if (typeof policy === 'string') {
+      this.policy = createPolicy(oneOfOption('admission.policy', policy, 'dagor', POLICY_NAMES), options);
+    } else if (isPolicy(policy)) {
+      this.policy = policy;
+    } else {
+      throw new InvalidArgumentError(
+        `admission.policy must be one of ${POLICY_NAMES.join(', ')} or an object with admit, dequeue and onWindow, got ${String(policy)}`,
+      );
+    }
+    this.dryRun = booleanOption('admission.dryRun', options.dryRun, false);
+    this.windowMs = integerOption('admission.windowMs', options.windowMs, 1000, 10);
+    this.windowRequests = integerOption('admission.windowRequests', options.windowRequests, 2000, 1);
+  }
+
+  /** The level sent to callers with every answer. */
+  get advertisedLevel(): number {
+    return this.dryRun ? ADMIT_ALL : this.policy.advertisedLevel;
+  }
+
+  /** Starts the window timer and the event-loop monitor (the server calls it on listen). */
+  open(): void {
+    if (this.timer !== null) return;
+    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    this.loop.enable();
+    this.windowStart = now();
+    this.timer = setInterval(() => {
+      const at = now();
+      if (at - this.windowStart >= this.windowMs) this.endWindow(at);
+    }, Math.max(10, this.windowMs / 4));
+    this.timer.unref();
+  }
+
+  /** Stops the timer and the monitor (the server calls it on close). */
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.loop?.disable();
+    this.loop = null;
+  }
+
+  /** Per-method counters, created once per method when the server registers it. */
+  methodCounters(path: string): MethodAdmission {
+    let counters = this.methods.get(path);
+    if (counters === undefined) {
+      counters = { arrived: 0, admitted: 0, rejected: 0 };
+      this.methods.set(path, counters);
+    }
+    return counters;
+  }
+
+  /** A request at compound `level` arrived at `at`: true admits it (always, in dry-run mode). */
+  arrive(level: number, at: number, counters: MethodAdmission): boolean {
+    if (at - this.windowStart >= this.windowMs || this.arrived >= this.windowRequests) this.endWindow(at);
+    this.histogram[level]!++;
+    this.arrived++;
+    counters.arrived++;
+    if (this.policy.admit(level, at)) {
+      this.admitted++;
+      counters.admitted++;
+      return true;
+    }
+    this.rejected.admission_level++;
+    counters.rejected++;
+    return this.dryRun;
+  }
+
+  /** A request was turned away by the server itself (queue ceiling, deadline). */
+  reject(reason: RejectReason, counters: MethodAdmission): void {
+    this.rejected[reason]++;
+    counters.rejected++;
+  }
+
+  /**
+   * A request leaves the queue after `waitedMs` in the process: records its queuing time (plus
+   * the loop delay) and returns false if the policy drops it (CoDel), never in dry-run mode.
+   */
+  start(waitedMs: number, at: number): boolean {
+    const queuingMs = waitedMs + this.loopDelayMs;
+    this.queueSamples[this.started % SAMPLES] = queuingMs;
+    this.started++;
+    this.queueSum += queuingMs;
+    if (this.policy.dequeue(queuingMs, at)) return true;
+    this.rejected.queue_delay++;
+    return this.dryRun;
+  }
+
+  /** A request that started was answered `responseMs` after it arrived. */
+  finish(responseMs: number): void {
+    this.responseSamples[this.answered % SAMPLES] = responseMs;
+    this.answered++;
+    this.responseSum += responseMs;
+  }
+
+  /** The last closed window's metrics, or null before the first window closes. */
+  metrics(): AdmissionMetrics | null {
+    return this.last;
+  }
+
+  /** Closes the current window: summarise, let the policy adjust, publish, reset. */
+  endWindow(at = now()): void {
+    const durationMs = Math.max(0, at - this.windowStart);
+    this.loopDelayMs = this.measureLoopDelay(durationMs);
+    const avgQueuingMs = this.started > 0 ? this.queueSum / this.started : this.loopDelayMs;
+    const avgResponseMs = this.answered > 0 ? this.responseSum / this.answered : 0;
+    const p90ResponseMs = percentile(this.responseSamples, this.answered, 0.9);
+    const window: AdmissionWindow = {
+      durationMs,
+      histogram: this.histogram,
+      arrived: this.arrived,
+      admitted: this.admitted,
+      started: this.started,
+      avgQueuingMs,
+      avgResponseMs,
+      p90ResponseMs,
+      loopDelayMs: this.loopDelayMs,
+    };
+    this.policy.onWindow(window);
+    const level = this.policy.level;
+    const methods: Record<string, MethodAdmission> = {};
+    for (const [path, counters] of this.methods) {
+      if (counters.arrived > 0 || counters.rejected > 0) methods[path] = { ...counters };
+      counters.arrived = counters.admitted = counters.rejected = 0;
+    }
+    this.last = {
+      policy: this.policy.name,
+      dryRun: this.dryRun,
+      endedAt: Date.now(),
+      durationMs,
+      arrived: this.arrived,
+      admitted: this.admitted,
+      rejected: { ...this.rejected },
+      started: this.started,
+      avgQueuingMs,
+      p99QueuingMs: percentile(this.queueSamples, this.started, 0.99),
+      avgResponseMs,
+      p90ResponseMs,
+      loopDelayMs: this.loopDelayMs,
+      overloaded: this.policy.overloaded,
+      level,
+      business: businessOf(level),
+      user: userOf(level),
+      methods,
+    };
+    if (windowChannel.hasSubscribers) windowChannel.publish(this.last);
+    this.histogram.fill(0);
+    this.windowStart = at;
+    this.arrived = this.admitted = this.started = this.answered = 0;
+    this.queueSum = this.responseSum = 0;
+    this.rejected.admission_level = this.rejected.queue_full = this.rejected.expired = this.rejected.queue_delay = 0;
+  }
+
+  /**
+   * The expected wait of a byte that arrives at a random moment of the window, from the loop's
+   * delays d_i (each sample is resolution + d_i): Σ d_i² / (2 · window).
+   */
+  private measureLoopDelay(durationMs: number): number {
+    const loop = this.loop;
+    if (loop === null || loop.count === 0 || durationMs <= 0) return 0;
+    const n = loop.count;
+    const mean = loop.mean / 1e6;
+    const sd = loop.stddev / 1e6;
+    const r = LOOP_RESOLUTION_MS;
+    const sumSquares = n * (sd * sd + mean * mean) - 2 * r * n * mean + n * r * r;
+    loop.reset();
+    return Math.max(0, sumSquares / (2 * durationMs));
+  }
+}
+
+function percentile(samples: Float64Array, count: number, p: number): number {
+  const n = Math.min(count, SAMPLES);
+  if (n === 0) return 0;
+  const sorted = samples.slice(0, n).sort();
+  return sorted[Math.min(n - 1, Math.floor(p * n))]!;
+}
+
+function isPolicy(value: unknown): value is AdmissionPolicy {
+  const candidate = value as Partial<AdmissionPolicy> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.admit === 'function' &&
+    typeof candidate.dequeue === 'function' &&
+    typeof candidate.onWindow === 'function'
+  );
+}

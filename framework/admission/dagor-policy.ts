@@ -1,0 +1,122 @@
+import { ADMIT_ALL, USER_LEVELS } from '../priority.ts';
+import type { AdmissionPolicy, AdmissionWindow } from './policy.ts';
+
+export interface DagorPolicyOptions {
+  /** What marks a window as overloaded: its average queuing time (DAGOR) or response time (`dagor-rt`). */
+  detection: 'queuing' | 'response';
+  /** Send the level to callers so they shed locally (false for `dagor-local`). */
+  advertise: boolean;
+  /** Overloaded when the window's average queuing time is above this. Default 20 ms. */
+  queuingThresholdMs: number;
+  /** Overloaded when the window's average response time is above this (`dagor-rt`). */
+  responseThresholdMs: number;
+  /** Shed this fraction of the admitted load per overloaded window. Default 0.05. */
+  alpha: number;
+  /** Admit this much more load per calm window. Default 0.01. */
+  beta: number;
+  /** At most this many levels per raise when the histogram cannot say what a raise admits. Default 128. */
+  maxRaiseLevels: number;
+}
+
+/**
+ * The upper bound of the "slow up" factor. Each consecutive calm window doubles the raise
+ * (beta, 2·beta, 4·beta…) up to this, so a level that fell during a 10x spike comes back in
+ * seconds once the spike is over, while the first raise after an overload is still only beta.
+ * The doubling stops short of the load the worker last failed to serve (like TCP's slow-start
+ * threshold): near capacity the raise is beta again, so the level does not overshoot and swing.
+ */
+const MAX_RAISE_FRACTION = 0.25;
+
+/**
+ * DAGOR's admission law (see docs/overload-control.md): one histogram walk per window.
+ *
+ * - Overloaded: lower the level to the highest one whose cumulative arrivals fit in
+ *   `(1 - alpha) * N`. N is the number admitted in the window, or — when the queue grew, i.e.
+ *   fewer requests left the queue than entered it — the number that left it: that is what the
+ *   worker can actually serve, so a 10x spike is cut to capacity in one window instead of 45.
+ * - Calm: raise to the lowest level whose cumulative arrivals reach `(1 + beta) * N`.
+ *
+ * The trap: once callers filter locally, the histogram no longer shows the load above the
+ * level, so the walk cannot find `(1 + beta) * N`. Then the raise is extrapolated from the
+ * density of arrivals in the last 128 levels at or below the current one (user priorities are a
+ * uniform hash, so the density just below the level predicts the density just above it), and
+ * bounded by `maxRaiseLevels`. With no arrivals in that band it raises by `maxRaiseLevels`, doubled per
+ * consecutive calm window (crossing levels where nothing arrives admits nothing new). The level
+ * therefore moves by about the same load fraction whether or not callers filter: it converges
+ * instead of jumping to "admit all" and collapsing again.
+ */
+export class DagorPolicy implements AdmissionPolicy {
+  readonly name: string;
+  level = ADMIT_ALL;
+  overloaded = false;
+  private calmWindows = 0;
+  /** How many requests a window served when the worker was last overloaded (Infinity: never). */
+  private ceiling = Infinity;
+  private readonly options: DagorPolicyOptions;
+
+  constructor(name: string, options: DagorPolicyOptions) {
+    this.name = name;
+    this.options = options;
+  }
+
+  get advertisedLevel(): number {
+    return this.options.advertise ? this.level : ADMIT_ALL;
+  }
+
+  admit(level: number): boolean {
+    return level <= this.level;
+  }
+
+  dequeue(): boolean {
+    return true;
+  }
+
+  onWindow(window: AdmissionWindow): void {
+    const o = this.options;
+    this.overloaded =
+      o.detection === 'queuing' ? window.avgQueuingMs > o.queuingThresholdMs : window.avgResponseMs > o.responseThresholdMs;
+    if (this.overloaded) {
+      this.calmWindows = 0;
+      const served = window.started > 0 && window.started < window.admitted ? window.started : window.admitted;
+      this.ceiling = served;
+      this.level = Math.min(this.level, lowered(window.histogram, (1 - o.alpha) * served, this.level));
+    } else if (this.level < ADMIT_ALL) {
+      this.calmWindows++;
+      let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
+      const threshold = (1 - o.alpha) * this.ceiling;
+      if (window.admitted * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / window.admitted - 1);
+      // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
+      const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
+      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep);
+    }
+  }
+}
+
+/** The highest level whose cumulative arrivals are at most `target` (never below 0). */
+function lowered(histogram: Uint32Array, target: number, current: number): number {
+  let cumulative = 0;
+  for (let level = 0; level <= current; level++) {
+    cumulative += histogram[level]!;
+    if (cumulative > target) return level > 0 ? level - 1 : 0;
+  }
+  return current;
+}
+
+/** The lowest level whose cumulative arrivals reach `(1 + fraction) * admitted`, extrapolated when unseen. */
+function raised(histogram: Uint32Array, current: number, admitted: number, fraction: number, maxStep: number, emptyStep: number): number {
+  const target = (1 + fraction) * admitted;
+  let cumulative = 0;
+  let highestSeen = current;
+  for (let level = 0; level <= ADMIT_ALL; level++) {
+    const count = histogram[level]!;
+    cumulative += count;
+    if (count > 0 && level > highestSeen) highestSeen = level;
+    if (level > current && cumulative >= target && count > 0) return level;
+  }
+  // Blind: callers filter what lies above the level. Extrapolate from the density just below it.
+  let band = 0;
+  for (let level = Math.max(0, current - USER_LEVELS + 1); level <= current; level++) band += histogram[level]!;
+  const missing = target - cumulative;
+  const step = band > 0 ? Math.min(maxStep, Math.max(1, Math.ceil((missing * USER_LEVELS) / band))) : emptyStep;
+  return Math.min(ADMIT_ALL, highestSeen + step);
+}

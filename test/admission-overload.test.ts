@@ -1,0 +1,175 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  ADMISSION_WINDOW_CHANNEL,
+  ADMIT_ALL,
+  RpcError,
+  Status,
+  businessOf,
+  createChannel,
+  createServer,
+  defineService,
+  method,
+  type AdmissionMetrics,
+} from 'corpc';
+import { fileURLToPath } from 'node:url';
+import { CpuBound } from './helpers/cpu-bound-server.ts';
+import { openLoop } from './helpers/open-loop.ts';
+import { delay, rejection, serve, spawnTs, stopChild, waitForLine } from './helpers/servers.ts';
+
+const Work = defineService('Work', {
+  /** Holds a handler slot for `ms`: capacity = concurrency / ms. */
+  sleep: method<{ ms: number }, { ok: true }>(),
+});
+
+const handlers = {
+  async sleep({ ms }: { ms: number }) {
+    await delay(ms);
+    return { ok: true as const };
+  },
+};
+
+function windows(): { seen: AdmissionMetrics[]; stop: () => void } {
+  const seen: AdmissionMetrics[] = [];
+  const listener = (message: unknown): void => void seen.push(message as AdmissionMetrics);
+  subscribe(ADMISSION_WINDOW_CHANNEL, listener);
+  return { seen, stop: () => unsubscribe(ADMISSION_WINDOW_CHANNEL, listener) };
+}
+
+function reasonOf(result: PromiseSettledResult<unknown>): string {
+  if (result.status === 'fulfilled') return 'ok';
+  return result.reason instanceof RpcError ? (result.reason.reason ?? result.reason.code) : 'other';
+}
+
+test('an overloaded callee sheds the lowest priorities first, and its callers stop sending them', async () => {
+  // Capacity: 2 slots × 20 ms = 100 calls/s; offered: 300/s, a third at business priority 1.
+  const { server, target } = await serve(Work, handlers, { concurrency: 2, admission: { windowMs: 100 } });
+  const channel = createChannel(target, { maxRetries: 0 });
+  try {
+    const results = await openLoop(1500, 10, 3, (i) =>
+      channel.call(Work.methods.sleep, { ms: 20 }, { businessPriority: i % 3 === 0 ? 1 : 10, timeoutMs: 1000 }),
+    );
+    const ok = [0, 0];
+    const total = [0, 0];
+    const reasons = new Set<string>();
+    results.forEach((result, i) => {
+      const high = i % 3 === 0 ? 0 : 1;
+      total[high]!++;
+      if (result.status === 'fulfilled') ok[high]!++;
+      else reasons.add(reasonOf(result));
+    });
+    const level = server.admission.policy.level;
+    assert.ok(level < ADMIT_ALL, 'the callee lowered its level');
+    assert.ok(businessOf(level) >= 1, `business priority 1 still admitted (level ${level})`);
+    assert.ok(ok[0]! / total[0]! > ok[1]! / total[1]!, `high ${ok[0]}/${total[0]} vs low ${ok[1]}/${total[1]}`);
+    assert.ok(reasons.has('admission_level'), [...reasons].join());
+    // The caller learned the level: low-priority calls now fail without being sent.
+    const error = await rejection(channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 63 }));
+    assert.instance(error, RpcError);
+    assert.is((error as RpcError).status, Status.RESOURCE_EXHAUSTED);
+    assert.is((error as RpcError).reason, 'local_admission');
+  } finally {
+    await channel.close();
+    await server.close();
+  }
+});
+
+test('a CPU-bound overload is detected through event-loop delay, with no slot ever queued', async () => {
+  // Plenty of slots: nothing waits in the server's queue; requests wait in the kernel while its
+  // event loop burns. Capacity ≈ 1000 ms / 8 ms = 125 calls/s; offered: 300/s.
+  const child = spawnTs(fileURLToPath(new URL('./helpers/cpu-bound-server.ts', import.meta.url)));
+  const channel = createChannel(`127.0.0.1:${(await waitForLine(child, /^port (\d+)$/))[1]}`, { maxRetries: 0 });
+  try {
+    await openLoop(1200, 10, 3, () => channel.call(CpuBound.methods.burn, { ms: 8 }, { businessPriority: 10, timeoutMs: 2000 }));
+    const seen = (await channel.call(CpuBound.methods.windows, {}, { timeoutMs: 10_000 })) as AdmissionMetrics[];
+    const busy = seen.filter((w) => w.methods['CpuBound/burn'] !== undefined);
+    const shown = busy.map((w) => `${w.loopDelayMs.toFixed(1)}/${w.overloaded}`).join(' ');
+    assert.ok(busy.some((w) => w.overloaded && w.level < ADMIT_ALL), `no window overloaded (loop delay/overloaded: ${shown})`);
+    assert.ok(busy.some((w) => w.loopDelayMs > 20), shown);
+  } finally {
+    await channel.close();
+    await stopChild(child);
+  }
+});
+
+test('dry-run decides and reports, but rejects nothing and tells callers to admit everything', async () => {
+  const { server, target } = await serve(Work, handlers, { concurrency: 2, admission: { windowMs: 100, dryRun: true } });
+  const channel = createChannel(target, { maxRetries: 0 });
+  const { seen, stop } = windows();
+  try {
+    const results = await openLoop(800, 10, 3, () =>
+      channel.call(Work.methods.sleep, { ms: 10 }, { businessPriority: 10, timeoutMs: 10_000 }),
+    );
+    assert.equal(results.filter((r) => r.status === 'rejected').map(reasonOf), []);
+    const mine = seen.filter((w) => w.methods['Work/sleep'] !== undefined);
+    assert.ok(mine.every((w) => w.dryRun));
+    assert.ok(mine.some((w) => w.overloaded && w.level < ADMIT_ALL), 'the level was computed');
+    assert.is(server.admissionLevel, ADMIT_ALL);
+  } finally {
+    stop();
+    await channel.close();
+    await server.close();
+  }
+});
+
+test('the queue ceiling holds under a burst, and every request is answered', async () => {
+  let maxQueued = 0;
+  const { server, target } = await serve(
+    Work,
+    {
+      ...handlers,
+      async sleep({ ms }) {
+        maxQueued = Math.max(maxQueued, server.stats().queued);
+        await delay(ms);
+        return { ok: true as const };
+      },
+    },
+    { concurrency: 1, maxQueueLength: 10, admission: { policy: 'none' } },
+  );
+  const channel = createChannel(target, { maxRetries: 0 });
+  try {
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, () => channel.call(Work.methods.sleep, { ms: 5 }, { timeoutMs: 5000 })),
+    );
+    const reasons = results.map(reasonOf);
+    assert.ok(maxQueued <= 10, `queued ${maxQueued}`);
+    assert.ok(reasons.includes('queue_full'));
+    assert.ok(reasons.every((r) => r === 'ok' || r === 'queue_full'), reasons.join());
+  } finally {
+    await channel.close();
+    await server.close();
+  }
+});
+
+test('a callee rejection is retried on the next endpoint; a local rejection never is', async () => {
+  // One endpoint always rejects (its level admits business priority 0 only), the other serves.
+  const busy = await serve(Work, handlers, { admission: { policy: 'dagor' } });
+  (busy.server.admission.policy as { level: number }).level = 127;
+  const idle = await serve(Work, handlers);
+  const channel = createChannel(`${busy.target},${idle.target}`, { maxRetries: 3 });
+  try {
+    // Business priority 0 is admitted by both: call until both endpoints are connected.
+    while (channel.endpoints().filter((e) => e.state === 'ready').length < 2) {
+      await channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 0 });
+    }
+    for (let i = 0; i < 4; i++) await channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 });
+    const single = createChannel(busy.target, { maxRetries: 3 });
+    const first = await rejection(single.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));
+    // The retry of the callee's rejection met the level the callee reported: shed locally, not retried further.
+    assert.is((first as RpcError).reason, 'local_admission');
+    assert.is(busy.server.stats().inFlight, 0);
+    await single.close();
+  } finally {
+    await channel.close();
+    await busy.server.close();
+    await idle.server.close();
+  }
+});
+
+test('server admission options are validated by name', () => {
+  assert.throws(() => createServer({ admission: { policy: 'lifo' as 'none' } }), /admission\.policy/);
+  assert.throws(() => createServer({ admission: { queuingThresholdMs: -1 } }), /admission\.queuingThresholdMs/);
+});
+
+test.run();
