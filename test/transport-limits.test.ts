@@ -8,19 +8,6 @@ import { delay, rejection, serve, spawnTs, stopChild, waitForLine } from './help
 
 const { FrameKind } = protocol;
 
-/** The message of the GOAWAY frame a server sent before closing, if any. */
-function goawayMessage(peer: RawPeer): string | null {
-  let offset = protocol.PREFACE.length;
-  while (offset + 4 <= peer.received.length) {
-    const length = peer.received.readUInt32BE(offset);
-    if (peer.received[offset + 4] === FrameKind.GOAWAY) {
-      const fields = protocol.unpackAt(peer.received, offset + 9, offset + 4 + length) as [number, string];
-      return fields[1];
-    }
-    offset += 4 + length;
-  }
-  return null;
-}
 
 test('an oversize length prefix closes that connection before the body is buffered; others keep working', async () => {
   const { server, target, port } = await serve(Echo, echoHandlers(), { maxFrameBytes: 64 * 1024 });
@@ -34,7 +21,7 @@ test('an oversize length prefix closes that connection before the body is buffer
     header[4] = FrameKind.REQUEST;
     bad.write(header);
     await bad.waitClosed();
-    assert.match(goawayMessage(bad) ?? '', /exceeds the limit of 65536 bytes/);
+    assert.match(bad.goawayMessage() ?? '', /exceeds the limit of 65536 bytes/);
     assert.equal(await good.echo({ text: 'after' }), { text: 'after' });
   } finally {
     bad.destroy();
@@ -60,7 +47,7 @@ test('garbage bytes, a wrong preface or an unknown frame kind close only the off
       const peer = await RawPeer.connect(port);
       send(peer);
       await peer.waitClosed();
-      if (!name.startsWith('random')) assert.match(goawayMessage(peer) ?? '', expected, name);
+      if (!name.startsWith('random')) assert.match(peer.goawayMessage() ?? '', expected, name);
       peer.destroy();
       assert.equal(await good.echo({ text: name }), { text: name }, `still serving after: ${name}`);
     }

@@ -13,10 +13,13 @@ import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '.
 import type { MethodDescriptor } from '../service.ts';
 import { ClientConnection, ClientConnectionState, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
 import { ClientCall, type CallOwner } from './client-call.ts';
+import { keepaliveOptions, type ClientConnectionOptions, type KeepaliveOptions } from './keepalive.ts';
+import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
+import { PRIORITY_SIGNATURE_KEY, priorityKeyOption, signPriority } from './priority-auth.ts';
 
 const debug = debuglog('corpc:client');
 
-export interface ChannelOptions {
+export interface ChannelOptions extends KeepaliveOptions {
   /** Connections kept to each server address; calls go to the least busy. Default 1. */
   connectionsPerEndpoint?: number;
   /** Default deadline of calls made outside any request, in ms. Default 500. */
@@ -39,6 +42,10 @@ export interface ChannelOptions {
   resolver?: Resolver;
   /** How calls are spread over endpoints: "p2c" (power of two choices on calls in flight, the default), "round-robin", or your own. */
   balancer?: BalancerName | Balancer;
+  /** Connect over TLS, verifying the server against `tls.ca`; `cert` and `key` for mutual TLS. */
+  tls?: ClientTlsOptions;
+  /** The key shared with servers that only trust signed priorities (ServerOptions.priorityKey): every call's priorities are signed with it. */
+  priorityKey?: string | Buffer;
   /** A server's admission level that no answer refreshed for this long is forgotten. Default 1000 ms. */
   admissionLevelTtlMs?: number;
   /** Retries of a call a server rejected as overloaded (on another endpoint, within the deadline). Default 3. */
@@ -112,7 +119,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
       if (connection === null || !connection!.usable) {
-        connections[i] = new ClientConnection(this.host, this.port, this.channel.maxFrameBytes, this);
+        connections[i] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this);
       }
     }
   }
@@ -125,7 +132,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
       let connection = connections[i]!;
       if (connection === null || !connection.usable) {
         if (now() < this.retryAt) continue;
-        connection = connections[i] = new ClientConnection(this.host, this.port, this.channel.maxFrameBytes, this);
+        connection = connections[i] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this);
       }
       if (best === null || connection.load < best.load) best = connection;
     }
@@ -244,6 +251,7 @@ export class Channel implements CallOwner {
   readonly target: string;
   readonly connectionsPerEndpoint: number;
   readonly maxFrameBytes: number;
+  readonly connectionOptions: ClientConnectionOptions;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly admissionLevelTtlMs: number;
@@ -254,6 +262,7 @@ export class Channel implements CallOwner {
   private readonly userPriority: number | undefined;
   private readonly maxInFlightPerConnection: number;
   private readonly maxBufferedBytes: number;
+  private readonly priorityKey: Buffer | undefined;
   private readonly methodsByPath = new Map<string, MethodDescriptor>();
   private state: ChannelState = 'open';
   /** The resolved endpoints, by address; kept across re-resolution so healthy connections stay. */
@@ -287,6 +296,8 @@ export class Channel implements CallOwner {
       8 * 1024 * 1024,
       1024,
     );
+    this.connectionOptions = { maxFrameBytes: this.maxFrameBytes, tls: clientTlsOption(options.tls), ...keepaliveOptions(options) };
+    this.priorityKey = priorityKeyOption(options.priorityKey);
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
     this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
     this.balancer = balancerOption('balancer', options.balancer);
@@ -418,6 +429,9 @@ export class Channel implements CallOwner {
     header[RequestHeader.USER] = call.user;
     header[RequestHeader.TRACE_ID] = call.traceId;
     header[RequestHeader.METADATA] = call.metadata;
+    if (this.priorityKey !== undefined) {
+      header[RequestHeader.METADATA] = { ...call.metadata, [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, call.business, call.user, call.traceId) };
+    }
     try {
       connection.send(call, header);
     } catch (error) {
@@ -498,7 +512,11 @@ export class Channel implements CallOwner {
   private waitForEndpoint(call: ClientCall): void {
     this.start();
     let connecting = false;
-    for (const endpoint of this.members.values()) if (endpoint.connecting) connecting = true;
+    for (const endpoint of this.members.values()) {
+      // An endpoint between connections (closed idle, not backing off) connects now rather than failing the call.
+      endpoint.connect();
+      if (endpoint.connecting) connecting = true;
+    }
     if (this.resolved && !connecting) return call.reject(this.unavailable(call.method));
     sharedWheel.add(call, call.deadline);
     this.waiting.push(call);

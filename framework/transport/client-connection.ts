@@ -1,9 +1,11 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { RpcError, Status, isStatus } from '../errors.ts';
-import { sharedWheel } from '../deadline.ts';
+import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
 import { FrameDecoder, FrameKind, FrameWriter, unpackAt, type FrameSink } from '../protocol/index.ts';
 import type { ClientCall } from './client-call.ts';
+import type { ClientConnectionOptions } from './keepalive.ts';
+import { openSocket } from './tls.ts';
 
 const debug = debuglog('corpc:client');
 
@@ -24,8 +26,18 @@ export interface ConnectionEvents {
   onClosed(connection: ClientConnection, error: RpcError | null): void;
 }
 
-/** The client's side of one connection to one server address. */
-export class ClientConnection implements FrameSink {
+/** RESPONSE and ERROR frames: kind, id, admission level. */
+const ANSWER_FIXED_BYTES = 7;
+
+/**
+ * The client's side of one connection to one server address. Its connect timeout and keepalive
+ * are one entry in the shared timing wheel (see keepalive.ts).
+ */
+export class ClientConnection implements FrameSink, TimerEntry {
+  timerExpiresAt = 0;
+  timerSlot = -1;
+  timerPrev: TimerEntry | null = null;
+  timerNext: TimerEntry | null = null;
   readonly address: string;
   state = ClientConnectionState.Connecting;
   readonly pending = new Map<number, ClientCall>();
@@ -37,14 +49,28 @@ export class ClientConnection implements FrameSink {
   /** Why the connection is going away (a GOAWAY's message or a socket error). */
   private closeReason: RpcError | null = null;
   private closedWaiters: (() => void)[] | null = null;
+  private readonly options: ClientConnectionOptions;
+  /** When something was last read (`now()`). */
+  private lastReadAt: number;
+  /** When the ping now unanswered was sent; 0 when none is. */
+  private pingSentAt = 0;
+  private pingNonce = 0;
+  /** The server stopped answering (connect or ping timeout): its endpoint should back off. */
+  private failed = false;
 
-  constructor(host: string, port: number, maxFrameBytes: number, events: ConnectionEvents) {
+  constructor(host: string, port: number, options: ClientConnectionOptions, events: ConnectionEvents) {
     this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.events = events;
-    this.socket = connect({ host, port, noDelay: true });
-    this.decoder = new FrameDecoder(this, maxFrameBytes);
+    this.options = options;
+    this.socket = openSocket(host, port, options.tls);
+    this.decoder = new FrameDecoder(this, options.maxFrameBytes);
     this.writer = new FrameWriter(this.socket, null);
-    this.socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
+    this.lastReadAt = now();
+    sharedWheel.add(this, this.lastReadAt + options.connectTimeoutMs);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.lastReadAt = now();
+      this.decoder.push(chunk);
+    });
     this.socket.on('error', (error) => {
       this.closeReason ??= new RpcError(Status.UNAVAILABLE, `connection to ${this.address} failed: ${error.message}`, {
         reason: 'connection_failed',
@@ -113,10 +139,45 @@ export class ClientConnection implements FrameSink {
     this.socket.destroy();
   }
 
+  /** @internal TimerEntry: the connect timeout, or time to ping, or a ping unanswered. */
+  onTimer(): void {
+    if (this.state === ClientConnectionState.Closed) return;
+    const time = now();
+    const { connectTimeoutMs, keepaliveIntervalMs, keepaliveTimeoutMs } = this.options;
+    if (this.state === ClientConnectionState.Connecting) {
+      return this.fail(`no handshake from ${this.address} within ${connectTimeoutMs} ms (connectTimeoutMs)`, 'connect_timeout');
+    }
+    if (keepaliveIntervalMs === 0) return;
+    if (this.pingSentAt !== 0) {
+      if (this.lastReadAt < this.pingSentAt) {
+        return this.fail(`${this.address} did not answer a keepalive ping within ${keepaliveTimeoutMs} ms`, 'keepalive_timeout');
+      }
+      this.pingSentAt = 0;
+    }
+    if (time - this.lastReadAt >= keepaliveIntervalMs) {
+      this.pingSentAt = time;
+      this.pingNonce = (this.pingNonce + 1) >>> 0;
+      this.writer.control(FrameKind.PING, this.pingNonce);
+      sharedWheel.add(this, time + keepaliveTimeoutMs);
+    } else {
+      sharedWheel.add(this, this.lastReadAt + keepaliveIntervalMs);
+    }
+  }
+
+  /** The server is unresponsive: close, fail the calls in flight, and let the endpoint back off. */
+  private fail(message: string, reason: string): void {
+    debug('closing connection to %s: %s', this.address, message);
+    this.failed = true;
+    this.destroy(new RpcError(Status.UNAVAILABLE, message, { reason }));
+  }
+
   onFrame(kind: number, id: number, buf: Buffer, start: number, end: number): void {
     switch (kind) {
       case FrameKind.RESPONSE:
       case FrameKind.ERROR:
+        if (end - start < ANSWER_FIXED_BYTES) {
+          return this.onProtocolError(new RpcError(Status.INTERNAL, 'protocol error: an answer frame is too short for its admission level'));
+        }
         return this.answer(kind, id, buf, start, end);
       case FrameKind.PING:
         return this.writer.control(FrameKind.PONG, id);
@@ -178,20 +239,25 @@ export class ClientConnection implements FrameSink {
 
   private goaway(buf: Buffer, start: number, end: number): void {
     let message = 'the server is going away';
+    let status: number = Status.UNAVAILABLE;
     try {
       const fields = unpackAt(buf, start + 5, end);
       if (Array.isArray(fields) && typeof fields[1] === 'string') message = fields[1];
+      if (Array.isArray(fields) && isStatus(fields[0])) status = fields[0];
     } catch {
       // keep the generic message
     }
     debug('GOAWAY from %s: %s', this.address, message);
     this.closeReason ??= new RpcError(Status.UNAVAILABLE, `${this.address}: ${message}`, { reason: 'goaway' });
     this.drain();
-    this.events.onClosed(this, null);
+    // Refused for lack of room (too many connections): back off before connecting again.
+    this.events.onClosed(this, status === Status.RESOURCE_EXHAUSTED ? this.closeReason : null);
   }
 
   onPreface(): void {
     if (this.state === ClientConnectionState.Connecting) this.state = ClientConnectionState.Ready;
+    if (this.options.keepaliveIntervalMs > 0) sharedWheel.add(this, this.lastReadAt + this.options.keepaliveIntervalMs);
+    else sharedWheel.remove(this);
     this.events.onReady(this);
   }
 
@@ -208,8 +274,9 @@ export class ClientConnection implements FrameSink {
   }
 
   private closed(): void {
-    const wasReady = this.state !== ClientConnectionState.Connecting;
+    const wasReady = this.state !== ClientConnectionState.Connecting && !this.failed;
     this.state = ClientConnectionState.Closed;
+    sharedWheel.remove(this);
     this.decoder.fail();
     this.writer.close();
     const error =

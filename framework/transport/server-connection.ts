@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { RpcError, Status } from '../errors.ts';
+import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
 import { FrameDecoder, FrameKind, FrameWriter, type FrameSink } from '../protocol/index.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
 import type { ServerCall } from './server-call.ts';
 
 const debug = debuglog('corpc:server');
@@ -12,6 +14,7 @@ export interface ConnectionOwner {
   readonly maxBufferedBytes: number;
   /** The level sent with every answer. */
   readonly admissionLevel: number;
+  readonly limits: ConnectionLimits;
   dispatch(connection: ServerConnection, id: number, buf: Buffer, start: number, end: number): void;
   connectionClosed(connection: ServerConnection): void;
 }
@@ -23,8 +26,24 @@ export const enum ConnectionState {
   Closed,
 }
 
-/** The server's side of one client connection. */
-export class ServerConnection implements FrameSink {
+/** After an idle GOAWAY, requests the client sent before reading it are still answered for this long. */
+const IDLE_GOAWAY_LINGER_MS = 1000;
+/** Bytes of a REQUEST frame before its header: kind, id, header length. */
+const REQUEST_FIXED_BYTES = 7;
+
+/**
+ * The server's side of one client connection.
+ *
+ * Its timers (handshake, frame completion, idle, slow reader) are one entry in the shared timing
+ * wheel, not a timer each: reads only note the time, and when the entry fires it works out which
+ * limit, if any, has run out, then schedules itself for the next one.
+ */
+export class ServerConnection implements FrameSink, TimerEntry {
+  timerExpiresAt = 0;
+  timerSlot = -1;
+  timerPrev: TimerEntry | null = null;
+  timerNext: TimerEntry | null = null;
+
   readonly socket: Socket;
   readonly writer: FrameWriter;
   readonly peer: string;
@@ -38,26 +57,105 @@ export class ServerConnection implements FrameSink {
   private lastRequestId = 0;
   /** Reads stopped because the peer does not read its answers. */
   paused = false;
+  private readonly limits: ConnectionLimits;
+  private readonly openedAt: number;
+  private prefaceSeen = false;
+  /** When a request last arrived or was answered (`now()`); pings do not count. */
+  private lastActiveAt: number;
+  /** When the frame now being read started arriving; 0 between frames. */
+  private frameStartedAt = 0;
+  private framesRead = 0;
+  private pausedAt = 0;
 
   constructor(socket: Socket, owner: ConnectionOwner) {
     this.socket = socket;
     this.owner = owner;
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.limits = owner.limits;
+    this.openedAt = this.lastActiveAt = now();
     this.decoder = new FrameDecoder(this, owner.maxFrameBytes);
     this.writer = new FrameWriter(socket, this);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.decoder.push(chunk));
+    socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', (error) => debug('connection %s: %s', this.peer, error.message));
     socket.on('close', () => this.closed());
     this.writer.preface();
+    sharedWheel.add(this, this.openedAt + this.limits.handshakeTimeoutMs);
+  }
+
+  private read(chunk: Buffer): void {
+    const time = now();
+    const framesBefore = this.framesRead;
+    this.decoder.push(chunk);
+    if (!this.decoder.midFrame) this.frameStartedAt = 0;
+    else if (this.frameStartedAt === 0 || this.framesRead !== framesBefore) this.frameStartedAt = time;
+  }
+
+  /** Refuses a connection over the server's limit: preface, GOAWAY with the reason, close. */
+  refuse(message: string): void {
+    this.protocolError(new RpcError(Status.RESOURCE_EXHAUSTED, message, { reason: 'too_many_connections' }));
+  }
+
+  /** @internal TimerEntry: a limit may have run out. */
+  onTimer(): void {
+    if (this.state === ConnectionState.Closed) return;
+    const time = now();
+    const limits = this.limits;
+    if (!this.prefaceSeen) {
+      const due = this.openedAt + limits.handshakeTimeoutMs;
+      if (time >= due) {
+        return this.timedOut(`no corpc preface within ${limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`, 'handshake_timeout');
+      }
+      return sharedWheel.add(this, due);
+    }
+    if (this.paused && time >= this.pausedAt + limits.slowReaderTimeoutMs) {
+      debug('closing connection %s: answers unread for %d ms (slowReaderTimeoutMs)', this.peer, limits.slowReaderTimeoutMs);
+      this.state = ConnectionState.Closed;
+      this.socket.destroy();
+      return;
+    }
+    if (this.frameStartedAt !== 0 && time >= this.frameStartedAt + limits.frameTimeoutMs) {
+      return this.timedOut(`a frame was not completed within ${limits.frameTimeoutMs} ms (frameTimeoutMs)`, 'frame_timeout');
+    }
+    const idle = limits.idleTimeoutMs > 0 && this.calls.size === 0 && this.state === ConnectionState.Open;
+    if (idle && time >= this.lastActiveAt + limits.idleTimeoutMs) {
+      return this.goaway(`the connection was idle for ${limits.idleTimeoutMs} ms (idleTimeoutMs)`, IDLE_GOAWAY_LINGER_MS);
+    }
+    let next = time + limits.frameTimeoutMs;
+    if (this.frameStartedAt !== 0) next = Math.min(next, this.frameStartedAt + limits.frameTimeoutMs);
+    if (this.paused) next = Math.min(next, this.pausedAt + limits.slowReaderTimeoutMs);
+    if (idle) next = Math.min(next, this.lastActiveAt + limits.idleTimeoutMs);
+    sharedWheel.add(this, next);
+  }
+
+  private timedOut(message: string, reason: string): void {
+    this.protocolError(new RpcError(Status.DEADLINE_EXCEEDED, `protocol error: ${message}`, { reason }));
+    // A peer that dribbles bytes may not close its side either: do not wait for it.
+    this.socket.destroySoon();
   }
 
   onFrame(kind: number, id: number, buf: Buffer, start: number, end: number): void {
+    this.framesRead++;
     switch (kind) {
-      case FrameKind.REQUEST:
+      case FrameKind.REQUEST: {
         this.lastRequestId = id;
+        this.lastActiveAt = now();
+        if (end - start < REQUEST_FIXED_BYTES) {
+          return this.protocolError(new RpcError(Status.INTERNAL, 'protocol error: a request frame is too short for its header length'));
+        }
+        const headerBytes = buf.readUInt16BE(start + 5);
+        if (headerBytes > this.limits.maxHeaderBytes) {
+          return this.protocolError(
+            new RpcError(
+              Status.RESOURCE_EXHAUSTED,
+              `protocol error: request header of ${headerBytes} bytes exceeds the limit of ${this.limits.maxHeaderBytes} bytes (maxHeaderBytes)`,
+              { reason: 'header_too_large' },
+            ),
+          );
+        }
         this.owner.dispatch(this, id, buf, start, end);
         return;
+      }
       case FrameKind.CANCEL:
         this.calls.get(id)?.cancel(new RpcError(Status.CANCELLED, 'the caller cancelled the call'));
         return;
@@ -72,7 +170,16 @@ export class ServerConnection implements FrameSink {
     }
   }
 
-  onPreface(): void {}
+  onPreface(): void {
+    this.prefaceSeen = true;
+    this.framesRead++;
+    this.onTimer();
+  }
+
+  /** Makes sure the timer fires by `due`. */
+  private armBy(due: number): void {
+    if (this.timerSlot === -1 || due < this.timerExpiresAt) sharedWheel.add(this, due);
+  }
 
   onProtocolError(error: RpcError): void {
     this.protocolError(error);
@@ -114,6 +221,10 @@ export class ServerConnection implements FrameSink {
   /** Called when one of this connection's calls has been answered or dropped. */
   callFinished(call: ServerCall): void {
     this.calls.delete(call.id);
+    if (this.calls.size === 0) {
+      this.lastActiveAt = now();
+      if (this.limits.idleTimeoutMs > 0 && this.state === ConnectionState.Open) this.armBy(this.lastActiveAt + this.limits.idleTimeoutMs);
+    }
     if (this.lingerOver) this.endIfIdle();
   }
 
@@ -136,7 +247,9 @@ export class ServerConnection implements FrameSink {
   pauseIfBacklogged(): void {
     if (!this.paused && this.writer.isBlocked && this.writer.bufferedBytes > this.owner.maxBufferedBytes) {
       this.paused = true;
+      this.pausedAt = now();
       this.socket.pause();
+      this.armBy(this.pausedAt + this.limits.slowReaderTimeoutMs);
     }
   }
 
@@ -155,6 +268,7 @@ export class ServerConnection implements FrameSink {
 
   private closed(): void {
     this.state = ConnectionState.Closed;
+    sharedWheel.remove(this);
     this.decoder.fail();
     this.writer.close();
     this.cancelCalls(new RpcError(Status.CANCELLED, 'the caller disconnected'));

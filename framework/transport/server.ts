@@ -1,4 +1,4 @@
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import fastq from 'fastq';
 import { RpcError, Status } from '../errors.ts';
@@ -12,6 +12,9 @@ import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, unpackAt
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
+import { connectionLimits, type ConnectionLimitOptions, type ConnectionLimits } from './connection-limits.ts';
+import { createListener, serverTlsOption, type ServerTlsOptions } from './tls.ts';
+import { PriorityGuard, priorityKeyOption } from './priority-auth.ts';
 
 const debug = debuglog('corpc:server');
 /** Deadlines beyond this (about 24 days) are malformed: they would overflow a timer anyway. */
@@ -20,7 +23,7 @@ const MAX_TRACE_ID_LENGTH = 128;
 /** How long a draining server keeps answering 'draining' on an idle connection its client has not closed. */
 const GOAWAY_LINGER_MS = 1000;
 
-export interface ServerOptions {
+export interface ServerOptions extends ConnectionLimitOptions {
   /** Largest frame accepted, in bytes. Default 4 MiB. */
   maxFrameBytes?: number;
   /** Requests one connection may have unanswered; more are answered RESOURCE_EXHAUSTED. Default 4096. */
@@ -33,6 +36,14 @@ export interface ServerOptions {
   maxBufferedBytesPerConnection?: number;
   /** How long `close()` lets in-flight handlers finish before cutting connections. Default 10 s. */
   closeGraceMs?: number;
+  /** Serve over TLS (`node:tls`); with `requestCert` and `ca`, clients must present a certificate (mutual TLS). */
+  tls?: ServerTlsOptions;
+  /**
+   * A key shared with trusted callers. When set, a request's business and user priorities count
+   * only if it carries a valid priority signature made with this key (see ChannelOptions.priorityKey);
+   * any other request is served at the lowest priority. Default: priorities are trusted.
+   */
+  priorityKey?: string | Buffer;
   /** Overload control: the policy (default `"dagor"`), its parameters, dry-run. See docs/overload-control.md. */
   admission?: AdmissionOptions;
   /**
@@ -73,6 +84,8 @@ export interface ServerStats {
 export class Server implements ConnectionOwner {
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
+  readonly limits: ConnectionLimits;
+  private readonly priorityGuard: PriorityGuard | null;
   /** The admission controller: `server.admission.metrics()` gives the last window's figures. */
   readonly admission: AdmissionController;
   private readonly entry: EntryPriorities;
@@ -100,9 +113,14 @@ export class Server implements ConnectionOwner {
     this.closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, 10_000, 0);
     const concurrency = integerOption('concurrency', options.concurrency, 1024, 1);
     this.queue = fastq(this, startQueuedCall, concurrency);
+    this.limits = connectionLimits(options);
+    const key = priorityKeyOption(options.priorityKey);
+    this.priorityGuard = key === undefined ? null : new PriorityGuard(key);
+    this.net = createListener(serverTlsOption(options.tls), this.limits.handshakeTimeoutMs, (socket) => this.accept(socket));
+    // TLS handshakes that fail (bad or missing client certificate) are the peer's problem, not ours.
+    this.net.on('tlsClientError', (error: Error) => debug('TLS handshake failed: %s', error.message));
     this.admission = new AdmissionController(options.admission);
     this.entry = new EntryPriorities(options.entry);
-    this.net = createNetServer((socket) => this.accept(socket));
   }
 
   /** Registers the handlers of one service. */
@@ -216,6 +234,7 @@ export class Server implements ConnectionOwner {
     const problem = checkRequestHeader(header);
     if (problem !== null) return connection.protocolError(protocolError(`malformed request header: ${problem}`));
     const fields = header as unknown[];
+    this.priorityGuard?.check(fields);
     const path = fields[RequestHeader.METHOD] as string;
 
     if (connection.calls.has(id)) {
@@ -348,7 +367,11 @@ export class Server implements ConnectionOwner {
       socket.destroy();
       return;
     }
-    this.connections.add(new ServerConnection(socket, this));
+    const connection = new ServerConnection(socket, this);
+    this.connections.add(connection);
+    if (this.connections.size > this.limits.maxConnections) {
+      connection.refuse(`the server has ${this.limits.maxConnections} connections already (maxConnections)`);
+    }
   }
 
   /** A caller that cancelled, or a connection that is gone, gets no answer. */

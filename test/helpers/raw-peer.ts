@@ -75,6 +75,19 @@ export class RawPeer {
     return kinds;
   }
 
+  /** The message of the GOAWAY frame the server sent before closing, if any. */
+  goawayMessage(): string | null {
+    let offset = PREFACE.length;
+    while (offset + 9 <= this.received.length) {
+      const length = this.received.readUInt32BE(offset);
+      if (this.received[offset + 4] === FrameKind.GOAWAY) {
+        return (protocol.unpackAt(this.received, offset + 9, offset + 4 + length) as [number, string])[1];
+      }
+      offset += 4 + length;
+    }
+    return null;
+  }
+
   destroy(): void {
     this.socket.destroy();
   }

@@ -1,0 +1,54 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.ts';
+import { LOWEST_BUSINESS_PRIORITY, LOWEST_USER_PRIORITY } from '../priority.ts';
+import { RequestHeader } from '../protocol/index.ts';
+
+/**
+ * Priorities that only trusted peers may set. A caller holding the shared key signs each
+ * request's (business priority, user priority, trace id) with HMAC-SHA256 and sends the tag in
+ * the request metadata under PRIORITY_SIGNATURE_KEY; a server holding the same key checks it
+ * before admission and serves any request without a valid tag at the lowest priority, so an
+ * outside caller cannot jump the queue by claiming priority 0.
+ *
+ * The tag binds the priorities to the trace id, so it cannot be moved to other priorities; it
+ * can be replayed with the same trace id and priorities, which gains nothing a trusted peer
+ * did not already grant.
+ */
+export const PRIORITY_SIGNATURE_KEY = 'corpc-priority-sig';
+
+/** 128 bits of the HMAC, base64url. */
+const TAG_CHARS = 22;
+
+export function priorityKeyOption(value: unknown): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const key = typeof value === 'string' ? Buffer.from(value) : Buffer.isBuffer(value) ? value : null;
+  if (key === null || key.length < 16) {
+    throw new InvalidArgumentError('priorityKey must be a string or Buffer of at least 16 bytes (a shared secret)');
+  }
+  return key;
+}
+
+export function signPriority(key: Buffer, business: number, user: number, traceId: string): string {
+  return createHmac('sha256', key).update(`${business}:${user}:${traceId}`).digest('base64url').slice(0, TAG_CHARS);
+}
+
+/** The server's side: downgrades requests whose priorities are not signed with the key. */
+export class PriorityGuard {
+  constructor(private readonly key: Buffer) {}
+
+  /** `fields` is a request header that passed the shape checks; rewritten in place when untrusted. */
+  check(fields: unknown[]): void {
+    const metadata = fields[RequestHeader.METADATA] as Record<string, string> | null;
+    const tag = metadata?.[PRIORITY_SIGNATURE_KEY];
+    if (tag !== undefined) delete metadata![PRIORITY_SIGNATURE_KEY];
+    const business = fields[RequestHeader.BUSINESS] as number;
+    const user = fields[RequestHeader.USER] as number;
+    if (business === LOWEST_BUSINESS_PRIORITY && user === LOWEST_USER_PRIORITY) return;
+    if (tag !== undefined && tag.length === TAG_CHARS) {
+      const expected = signPriority(this.key, business, user, fields[RequestHeader.TRACE_ID] as string);
+      if (timingSafeEqual(Buffer.from(tag, 'latin1'), Buffer.from(expected, 'latin1'))) return;
+    }
+    fields[RequestHeader.BUSINESS] = LOWEST_BUSINESS_PRIORITY;
+    fields[RequestHeader.USER] = LOWEST_USER_PRIORITY;
+  }
+}

@@ -1,0 +1,58 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RpcError, createClient } from 'corpc';
+import { Echo } from '../services/echo/echo.ts';
+import { delay, spawnTs, stopChild, waitForLine } from './helpers/servers.ts';
+
+test('SIGSTOP: calls to the frozen server end by their deadline, the keepalive marks it unhealthy, new calls go to the other; SIGCONT brings it back', async () => {
+  const frozen = spawnTs('test/fixtures/echo-server.ts');
+  const healthy = spawnTs('test/fixtures/echo-server.ts');
+  try {
+    const [, frozenPort] = await waitForLine(frozen, /^listening (\d+)$/);
+    const [, healthyPort] = await waitForLine(healthy, /^listening (\d+)$/);
+    const frozenAddress = `127.0.0.1:${frozenPort}`;
+    const client = createClient(Echo, `${frozenAddress},127.0.0.1:${healthyPort}`, {
+      keepaliveIntervalMs: 200,
+      keepaliveTimeoutMs: 200,
+      connectTimeoutMs: 300,
+      initialBackoffMs: 100,
+      maxBackoffMs: 300,
+      balancer: 'round-robin',
+    });
+    try {
+      // Both endpoints serve.
+      for (let i = 0; i < 10; i++) await client.echo({ text: 'warm' });
+      assert.ok(client.channel.endpoints().every((e) => e.state === 'ready'));
+
+      frozen.kill('SIGSTOP');
+      const deadlineMs = 3000;
+      const started = performance.now();
+      const during = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => client.echo({ text: `during ${i}` }, { timeoutMs: deadlineMs })));
+      const elapsed = performance.now() - started;
+      const failed = during.filter((r) => r.status === 'rejected').map((r) => (r.reason as RpcError).code);
+      assert.ok(failed.length > 0 && failed.length < 20, `half the calls went to the frozen server (${failed.length} failed)`);
+      assert.ok(failed.every((code) => code === 'UNAVAILABLE' || code === 'DEADLINE_EXCEEDED'), failed.join());
+      assert.ok(elapsed < deadlineMs + 500, 'none outlived its deadline');
+
+      const frozenInfo = client.channel.endpoints().find((e) => e.address === frozenAddress)!;
+      assert.is.not(frozenInfo.state, 'ready', 'the keepalive took the frozen endpoint out of rotation');
+      for (let i = 0; i < 20; i++) assert.equal(await client.echo({ text: `after ${i}` }, { timeoutMs: 1000 }), { text: `after ${i}` });
+
+      frozen.kill('SIGCONT');
+      let back = false;
+      for (let i = 0; i < 100 && !back; i++) {
+        await delay(50);
+        back = client.channel.endpoints().every((e) => e.state === 'ready');
+      }
+      assert.ok(back, 'the thawed endpoint is ready again');
+    } finally {
+      client.destroy();
+    }
+  } finally {
+    frozen.kill('SIGCONT');
+    await stopChild(frozen);
+    await stopChild(healthy);
+  }
+});
+
+test.run();
