@@ -35,7 +35,7 @@ class SimulatedWorker {
     const served = Math.min(this.capacity, waiting);
     // Queuing time of the served ones: how long the backlog ahead of them takes to drain.
     const waitMs = (this.backlog / this.capacity) * WINDOW_MS;
-    for (let i = 0; i < served; i++) this.controller.start(waitMs, this.clock);
+    for (let i = 0; i < served; i++) this.controller.start(waitMs, this.clock, 0, this.counters);
     // Requests that waited past their deadline (half a window) are dropped at dequeue.
     this.backlog = Math.min(waiting - served, this.capacity / 2);
     this.clock += WINDOW_MS;

@@ -4,7 +4,7 @@
  * policy. DAGOR sheds whole tasks by user priority, so every type gets about the same rate;
  * policies that shed calls independently favour M^1.
  */
-import { header, parseFlags, runPhase, startEnvironment, table, writeJson } from './harness.ts';
+import { header, measureSteady, parseFlags, startEnvironment, table, writeJson } from './harness.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
@@ -16,8 +16,7 @@ export async function main(argv: string[]): Promise<void> {
     const env = await startEnvironment(policy, flags.cpu);
     try {
       const types = [1, 2, 3, 4].map((x) => ({ x, feed: (2 * env.capacity) / 4 / x }));
-      await runPhase(env, types, warmupMs);
-      const r = await runPhase(env, types, measureMs);
+      const r = await measureSteady(env, types, warmupMs, measureMs);
       types.forEach((type, t) => rows.push({ policy, x: type.x, success: r.succeeded[t]! / Math.max(1, r.tasks[t]!) }));
     } finally {
       await env.close();

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { POLICY_NAMES, createChannel, userPriority, withContext, type Channel, type PolicyName } from 'corpc';
+import { POLICY_NAMES, RpcError, createChannel, userPriority, withContext, type Channel, type PolicyName } from 'corpc';
 import { E, startE } from './service-e.ts';
 
 export const POLICIES: readonly PolicyName[] = POLICY_NAMES;
@@ -38,13 +38,23 @@ export interface TaskType {
 }
 
 export interface PhaseResult {
+  /** Tasks started in the phase, per type. */
   tasks: number[];
+  /** Of those, the tasks that succeeded (whenever they finished, even after the phase ended). */
   succeeded: number[];
-  /** E calls answered OK that belonged to tasks that failed. */
+  /** E calls answered OK that belonged to tasks (of this phase) that failed. */
   wasted: number;
-  /** E calls answered OK. */
+  /** E calls answered OK for tasks of this phase. */
   served: number;
   latencies: number[];
+  /** Why the failed tasks failed (the error's reason or code), per type. */
+  failures: Record<string, number>[];
+  durationMs: number;
+}
+
+/** One step of a schedule: task types at their feed rates for `durationMs`. */
+export interface Step {
+  types: readonly TaskType[];
   durationMs: number;
 }
 
@@ -97,44 +107,70 @@ export async function startEnvironment(policy: PolicyName, cpu: boolean): Promis
 
 let userSequence = 0;
 
-/** Runs tasks of the given types at their feed rates for `durationMs`; returns what happened. */
-export async function runPhase(env: Environment, types: readonly TaskType[], durationMs: number): Promise<PhaseResult> {
-  const result: PhaseResult = {
-    tasks: types.map(() => 0),
-    succeeded: types.map(() => 0),
+/**
+ * Feeds the steps back to back without a pause (open loop, one clock), attributing every task to
+ * the step in which it started, and returns once every task has finished. A step's figures thus
+ * count exactly the tasks it started, including those that finish after it ended; to measure a
+ * steady state, follow the measured step with a tail step of at least the task deadline at the
+ * same load, so the measured tasks' last calls still compete with new arrivals instead of
+ * draining alone (which would inflate success above the optimum).
+ */
+export async function runSchedule(env: Environment, steps: readonly Step[], onStep?: (index: number) => void): Promise<PhaseResult[]> {
+  const results = steps.map((step): PhaseResult => ({
+    tasks: step.types.map(() => 0),
+    succeeded: step.types.map(() => 0),
     wasted: 0,
     served: 0,
     latencies: [],
-    durationMs,
-  };
+    failures: step.types.map(() => ({})),
+    durationMs: step.durationMs,
+  }));
   const serviceMs = env.cpu ? CPU_SERVICE_MS : SERVICE_MS;
   const running: Promise<void>[] = [];
-  const started = performance.now();
-  const due = types.map(() => 0);
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const elapsed = performance.now() - started;
-      types.forEach((type, t) => {
-        const target = Math.floor((type.feed * Math.min(elapsed, durationMs)) / 1000);
-        for (; due[t]! < target; due[t]!++) {
-          result.tasks[t]!++;
-          running.push(runTask(env.channel, type, t, serviceMs, env.cpu, result));
+  for (let s = 0; s < steps.length; s++) {
+    onStep?.(s);
+    const { types, durationMs } = steps[s]!;
+    const result = results[s]!;
+    const started = performance.now();
+    const due = types.map(() => 0);
+    await new Promise<void>((resolve) => {
+      const feed = (): void => {
+        const elapsed = performance.now() - started;
+        types.forEach((type, t) => {
+          const target = Math.floor((type.feed * Math.min(elapsed, durationMs)) / 1000);
+          for (; due[t]! < target; due[t]!++) {
+            result.tasks[t]!++;
+            running.push(runTask(env.channel, type, t, serviceMs, env.cpu, result));
+          }
+        });
+        if (elapsed >= durationMs) {
+          clearInterval(tick);
+          resolve();
         }
-      });
-      if (elapsed >= durationMs) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 5);
-  });
+      };
+      const tick = setInterval(feed, 5);
+    });
+  }
   await Promise.all(running);
-  return result;
+  return results;
+}
+
+/** Runs tasks of the given types at their feed rates for `durationMs` (one step, no tail). */
+export async function runPhase(env: Environment, types: readonly TaskType[], durationMs: number): Promise<PhaseResult> {
+  return (await runSchedule(env, [{ types, durationMs }]))[0]!;
+}
+
+/** Warm up, measure, then keep the same load for a task deadline: the measured step's figures. */
+export async function measureSteady(env: Environment, types: readonly TaskType[], warmupMs: number, measureMs: number): Promise<PhaseResult> {
+  const steps = [warmupMs, measureMs, TASK_DEADLINE_MS + 100].map((durationMs) => ({ types, durationMs }));
+  return (await runSchedule(env, steps))[1]!;
 }
 
 async function runTask(channel: Channel, type: TaskType, t: number, ms: number, cpu: boolean, result: PhaseResult): Promise<void> {
   const user = `user-${userSequence++ % 100_000}`;
   const begin = performance.now();
   let served = 0;
+  let failure = '';
   const ok = await withContext(
     { timeoutMs: TASK_DEADLINE_MS, businessPriority: type.business ?? 10, userPriority: userPriority(user, SECRET), name: `M${type.x}` },
     async () => {
@@ -142,7 +178,8 @@ async function runTask(channel: Channel, type: TaskType, t: number, ms: number, 
         try {
           await channel.call(E.methods.work, { ms, cpu });
           served++;
-        } catch {
+        } catch (error) {
+          failure = error instanceof RpcError ? (error.reason ?? error.code) : 'other';
           return false;
         }
       }
@@ -155,6 +192,8 @@ async function runTask(channel: Channel, type: TaskType, t: number, ms: number, 
     result.latencies.push(performance.now() - begin);
   } else {
     result.wasted += served;
+    const failures = result.failures[t]!;
+    failures[failure] = (failures[failure] ?? 0) + 1;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { header, parseFlags, percentile, runPhase, startEnvironment, table, writeJson } from './harness.ts';
+import { header, measureSteady, parseFlags, percentile, startEnvironment, table, writeJson } from './harness.ts';
 
 export interface Row {
   policy: string;
@@ -33,8 +33,7 @@ export async function main(argv: string[]): Promise<void> {
         const env = await startEnvironment(policy, flags.cpu);
         try {
           const feed = (load * env.capacity) / x;
-          await runPhase(env, [{ x, feed }], warmupMs);
-          const r = await runPhase(env, [{ x, feed }], measureMs);
+          const r = await measureSteady(env, [{ x, feed }], warmupMs, measureMs);
           const row: Row = {
             policy,
             x,

@@ -180,17 +180,27 @@ export class AdmissionController {
   }
 
   /**
-   * A request leaves the queue after `waitedMs` in the process: records its queuing time (plus
-   * the loop delay) and returns false if the policy drops it (CoDel), never in dry-run mode.
+   * A request at compound `level` leaves the queue after `waitedMs` in the process: records its
+   * queuing time (plus the loop delay) and returns why it must be dropped, or null to run it.
+   * It is dropped when the policy says so (CoDel), or when the level fell below it while it
+   * waited: the worker shed that level, and serving the backlog admitted before the cut would
+   * keep the queue long (and make the more important requests queued behind it miss their
+   * deadlines) for as long as it takes to drain. Never dropped in dry-run mode.
    */
-  start(waitedMs: number, at: number): boolean {
+  start(waitedMs: number, at: number, level: number, counters: MethodAdmission): RejectReason | null {
     const queuingMs = waitedMs + this.loopDelayMs;
     this.queueSamples[this.started % SAMPLES] = queuingMs;
     this.started++;
     this.queueSum += queuingMs;
-    if (this.policy.dequeue(queuingMs, at)) return true;
+    if (level > this.policy.level) {
+      this.rejected.admission_level++;
+      counters.rejected++;
+      return this.dryRun ? null : 'admission_level';
+    }
+    if (this.policy.dequeue(queuingMs, at)) return null;
     this.rejected.queue_delay++;
-    return this.dryRun;
+    counters.rejected++;
+    return this.dryRun ? null : 'queue_delay';
   }
 
   /** A request that started was answered `responseMs` after it arrived. */

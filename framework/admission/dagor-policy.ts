@@ -34,6 +34,10 @@ const MAX_RAISE_FRACTION = 0.25;
  *   `(1 - alpha) * N`. N is the number admitted in the window, or — when the queue grew, i.e.
  *   fewer requests left the queue than entered it — the number that left it: that is what the
  *   worker can actually serve, so a 10x spike is cut to capacity in one window instead of 45.
+ *   When the queue is already draining fast (more than `(1 + alpha) * N` left it), the long
+ *   queuing time is the backlog of an earlier window, not this window's load: the level holds
+ *   instead of sinking 5% a window until the backlog is gone (it fell into the highest business
+ *   priority after a 10x step before this rule).
  * - Calm: raise to the lowest level whose cumulative arrivals reach `(1 + beta) * N`.
  *
  * The trap: once callers filter locally, the histogram no longer shows the load above the
@@ -44,13 +48,20 @@ const MAX_RAISE_FRACTION = 0.25;
  * consecutive calm window (crossing levels where nothing arrives admits nothing new). The level
  * therefore moves by about the same load fraction whether or not callers filter: it converges
  * instead of jumping to "admit all" and collapsing again.
+ *
+ * The ceiling (the slow-start threshold that stops the doubling near the load that last
+ * overloaded the worker) is a *rate* (requests per ms), so windows cut short by the request
+ * count and windows of a full second compare fairly; and it is lifted as soon as a calm window
+ * admitted at least that rate: the worker has just shown that it serves it, so the ceiling was
+ * stale (set by a window overloaded by a GC pause or another server's CPU while few requests
+ * arrived) and must not hold recovery at beta.
  */
 export class DagorPolicy implements AdmissionPolicy {
   readonly name: string;
   level = ADMIT_ALL;
   overloaded = false;
   private calmWindows = 0;
-  /** How many requests a window served when the worker was last overloaded (Infinity: never). */
+  /** Requests per ms the worker served when it was last overloaded (Infinity: none known). */
   private ceiling = Infinity;
   private readonly options: DagorPolicyOptions;
 
@@ -73,18 +84,25 @@ export class DagorPolicy implements AdmissionPolicy {
 
   onWindow(window: AdmissionWindow): void {
     const o = this.options;
+    const durationMs = Math.max(1, window.durationMs);
     this.overloaded =
       o.detection === 'queuing' ? window.avgQueuingMs > o.queuingThresholdMs : window.avgResponseMs > o.responseThresholdMs;
     if (this.overloaded) {
       this.calmWindows = 0;
+      if (window.started > (1 + o.alpha) * window.admitted && window.admitted > 0) return; // draining: hold
       const served = window.started > 0 && window.started < window.admitted ? window.started : window.admitted;
-      this.ceiling = served;
+      this.ceiling = served / durationMs;
       this.level = Math.min(this.level, lowered(window.histogram, (1 - o.alpha) * served, this.level));
     } else if (this.level < ADMIT_ALL) {
+      const rate = window.admitted / durationMs;
+      if (rate >= this.ceiling) {
+        this.ceiling = Infinity;
+        this.calmWindows = 0;
+      }
       this.calmWindows++;
       let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
       const threshold = (1 - o.alpha) * this.ceiling;
-      if (window.admitted * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / window.admitted - 1);
+      if (rate * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / rate - 1);
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
       this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep);

@@ -269,22 +269,14 @@ export class Server implements ConnectionOwner {
       business = entry.entryBusiness;
       user = this.entry.userOf(metadata, userPriorityOfTrace(traceId));
     }
+    // Rejections answer with one constant message per reason (no formatting on the shedding
+    // path; the answer carries the admission level, the details are in the metrics).
     if (!this.admission.arrive(compoundLevel(business, user), arrivedAt, entry.counters)) {
-      return connection.answerError(
-        id,
-        Status.RESOURCE_EXHAUSTED,
-        `${path}: the server is overloaded and admits up to level ${this.admission.policy.level}; this request's level is ${compoundLevel(business, user)}`,
-        'admission_level',
-      );
+      return connection.answerError(id, Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, 'admission_level');
     }
     if (this.queued >= this.maxQueueLength) {
       this.admission.reject('queue_full', entry.counters);
-      return connection.answerError(
-        id,
-        Status.RESOURCE_EXHAUSTED,
-        `${path}: the server's queue is full (maxQueueLength ${this.maxQueueLength})`,
-        'queue_full',
-      );
+      return connection.answerError(id, Status.RESOURCE_EXHAUSTED, OVERLOADED_QUEUE_FULL, 'queue_full');
     }
     const call = new ServerCall(
       connection,
@@ -309,7 +301,9 @@ export class Server implements ConnectionOwner {
   start(call: ServerCall): void {
     this.queued--;
     const startedAt = (call.startedAt = now());
-    const keep = this.admission.start(startedAt - call.arrivedAt, startedAt);
+    // A cancelled call is answered as such below; its level is not checked (counted once).
+    const level = call.cancelled ? 0 : compoundLevel(call.businessPriority, call.userPriority);
+    const drop = this.admission.start(startedAt - call.arrivedAt, startedAt, level, call.entry.counters);
     if (call.cancelled) {
       const expired = startedAt >= call.deadline;
       if (expired) this.admission.reject('expired', call.entry.counters);
@@ -320,8 +314,8 @@ export class Server implements ConnectionOwner {
         expired ? 'expired' : 'cancelled',
       );
     }
-    if (!keep) {
-      return this.answerError(call, Status.RESOURCE_EXHAUSTED, `${call.method}: the server is overloaded (queuing delay)`, 'queue_delay');
+    if (drop !== null) {
+      return this.answerError(call, Status.RESOURCE_EXHAUSTED, drop === 'queue_delay' ? OVERLOADED_QUEUE_DELAY : OVERLOADED_LEVEL, drop);
     }
     let request: unknown;
     try {
@@ -393,6 +387,10 @@ export class Server implements ConnectionOwner {
     }
   }
 }
+
+const OVERLOADED_LEVEL = "the server is overloaded: this request's priority is below its admission level";
+const OVERLOADED_QUEUE_FULL = "the server is overloaded: its queue is full (maxQueueLength)";
+const OVERLOADED_QUEUE_DELAY = 'the server is overloaded: the request waited too long in its queue';
 
 function noop(): void {}
 
