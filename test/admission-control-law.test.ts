@@ -114,6 +114,88 @@ test('a window in which callers sent nothing raises by a bounded step', () => {
   assert.is(worker.level, compoundLevel(3, 5) + USER_LEVELS);
 });
 
+/** Drives one window of `controller` by hand: arrivals at `levels`, `started` of them waiting `waitMs`. */
+function driveWindow(controller: AdmissionController, at: number, levels: readonly number[], started: number, waitMs: number, lengthMs = WINDOW_MS): number {
+  const counters = controller.methodCounters('Sim/work');
+  for (const level of levels) controller.arrive(level, at, counters);
+  for (let i = 0; i < started; i++) controller.start(waitMs, at, 0, counters);
+  controller.endWindow(at + lengthMs);
+  return at + lengthMs;
+}
+
+/** `perLevel` requests at each user level of business priority 10 up to `advertised` (callers filter). */
+function filtered(advertised: number, perLevel: number, strays: readonly number[] = []): number[] {
+  const levels: number[] = [...strays];
+  for (let user = 0; user < USER_LEVELS; user++) {
+    const level = compoundLevel(10, user);
+    if (level <= advertised) for (let i = 0; i < perLevel; i++) levels.push(level);
+  }
+  return levels;
+}
+
+test('a window overloaded only by loop delay while few requests arrived does not hold recovery at beta', () => {
+  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  const policy = controller.policy as { level: number };
+  policy.level = compoundLevel(10, 63);
+  // A quiet window (8 requests) that a GC pause or a neighbour's CPU made look overloaded.
+  let at = driveWindow(controller, 0, filtered(policy.level, 1).slice(0, 8), 8, 50);
+  assert.ok(controller.metrics()!.overloaded);
+  // Then ordinary traffic, far below capacity (the worker is calm): 640 offered, callers filter.
+  let windows = 0;
+  while (policy.level < ADMIT_ALL && windows < 100) {
+    const levels = filtered(controller.advertisedLevel, 5);
+    at = driveWindow(controller, at, levels, levels.length, 1);
+    windows++;
+  }
+  // Doubling from beta: about ten windows; held at beta by a stale ceiling it would take ~70.
+  assert.ok(windows <= 20, `recovered after ${windows} windows`);
+});
+
+test('at low traffic, after one overloaded window, stray requests just above the level do not make it crawl a level a window', () => {
+  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  const policy = controller.policy as { level: number };
+  /** Ten requests a window spread over the admitted levels, plus one stray just above the level. */
+  const quiet = (): number[] => {
+    const admitted = filtered(controller.advertisedLevel, 1);
+    return [...admitted.filter((_, i) => i % Math.max(1, Math.floor(admitted.length / 10)) === 0), policy.level + 1];
+  };
+  policy.level = compoundLevel(10, 20);
+  // A burst made one quiet window overloaded (long queuing time): the level drops a little.
+  let at = driveWindow(controller, 0, quiet(), 11, 100);
+  assert.ok(controller.metrics()!.overloaded);
+  let windows = 0;
+  while (policy.level < compoundLevel(10, USER_LEVELS - 1) && windows < 200) {
+    const levels = quiet();
+    at = driveWindow(controller, at, levels, levels.length, 1);
+    windows++;
+  }
+  // One level a window (beta of ten requests is a tenth of one, the stray decides) would take ~110.
+  assert.ok(windows <= 40, `crossed business priority 10 after ${windows} windows`);
+});
+
+test('while the backlog of an earlier window drains, the level holds instead of sinking further', () => {
+  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  const policy = controller.policy as { level: number };
+  policy.level = compoundLevel(10, 63);
+  // Overloaded (long queuing time), but 300 left the queue while 100 arrived: the queue shrinks.
+  driveWindow(controller, 0, filtered(policy.level, 1).concat(filtered(policy.level, 1)).slice(0, 100), 300, 200);
+  assert.ok(controller.metrics()!.overloaded);
+  assert.is(policy.level, compoundLevel(10, 63));
+});
+
+test('a queued request the level fell below while it waited is dropped at dequeue (not in dry-run)', () => {
+  for (const dryRun of [false, true]) {
+    const controller = new AdmissionController({ policy: 'dagor', dryRun });
+    const counters = controller.methodCounters('Sim/work');
+    assert.ok(controller.arrive(compoundLevel(10, 100), 0, counters));
+    (controller.policy as { level: number }).level = compoundLevel(10, 50);
+    assert.is(controller.start(5, 5, compoundLevel(10, 100), counters), dryRun ? null : 'admission_level');
+    assert.is(controller.start(5, 5, compoundLevel(10, 50), counters), null);
+    controller.endWindow(10);
+    assert.is(controller.metrics()!.rejected.admission_level, 1);
+  }
+});
+
 test('dry-run decides but admits everything, and tells callers to admit everything', () => {
   const controller = new AdmissionController({ dryRun: true });
   (controller.policy as { level: number }).level = 100;

@@ -28,6 +28,15 @@ export interface DagorPolicyOptions {
 const MAX_RAISE_FRACTION = 0.25;
 
 /**
+ * The ceiling holds the raise at beta for at most this many calm windows. Near a real capacity
+ * the worker overloads again well before (from 95% of the ceiling at 1% a window), which renews
+ * it; a ceiling that outlives this is stale (capacity grew, or it came from a window overloaded
+ * by a GC pause or a burst at low traffic, where beta is a fraction of one request and the
+ * level would crawl up one user level a window).
+ */
+const CEILING_WINDOWS = 10;
+
+/**
  * DAGOR's admission law (see docs/overload-control.md): one histogram walk per window.
  *
  * - Overloaded: lower the level to the highest one whose cumulative arrivals fit in
@@ -52,9 +61,9 @@ const MAX_RAISE_FRACTION = 0.25;
  * The ceiling (the slow-start threshold that stops the doubling near the load that last
  * overloaded the worker) is a *rate* (requests per ms), so windows cut short by the request
  * count and windows of a full second compare fairly; and it is lifted as soon as a calm window
- * admitted at least that rate: the worker has just shown that it serves it, so the ceiling was
+ * admitted clearly more than that rate (by alpha): the worker has just shown that it serves it, so the ceiling was
  * stale (set by a window overloaded by a GC pause or another server's CPU while few requests
- * arrived) and must not hold recovery at beta.
+ * arrived) and must not hold recovery at beta. It also expires after CEILING_WINDOWS calm windows.
  */
 export class DagorPolicy implements AdmissionPolicy {
   readonly name: string;
@@ -63,6 +72,8 @@ export class DagorPolicy implements AdmissionPolicy {
   private calmWindows = 0;
   /** Requests per ms the worker served when it was last overloaded (Infinity: none known). */
   private ceiling = Infinity;
+  /** Calm windows since the ceiling was set. */
+  private sinceCeiling = 0;
   private readonly options: DagorPolicyOptions;
 
   constructor(name: string, options: DagorPolicyOptions) {
@@ -92,10 +103,11 @@ export class DagorPolicy implements AdmissionPolicy {
       if (window.started > (1 + o.alpha) * window.admitted && window.admitted > 0) return; // draining: hold
       const served = window.started > 0 && window.started < window.admitted ? window.started : window.admitted;
       this.ceiling = served / durationMs;
+      this.sinceCeiling = 0;
       this.level = Math.min(this.level, lowered(window.histogram, (1 - o.alpha) * served, this.level));
     } else if (this.level < ADMIT_ALL) {
       const rate = window.admitted / durationMs;
-      if (rate >= this.ceiling) {
+      if (this.ceiling < Infinity && (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)) {
         this.ceiling = Infinity;
         this.calmWindows = 0;
       }
