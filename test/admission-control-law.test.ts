@@ -48,6 +48,32 @@ class SimulatedWorker {
   }
 }
 
+/** A dagor controller whose fake clock starts at 0 (an empty first window aligns it). */
+function controllerAtZero(): AdmissionController {
+  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  controller.endWindow(0);
+  return controller;
+}
+
+/** Drives one window of `controller` by hand: arrivals at `levels`, `started` of them waiting `waitMs`. */
+function driveWindow(controller: AdmissionController, at: number, levels: readonly number[], started: number, waitMs: number, lengthMs = WINDOW_MS): number {
+  const counters = controller.methodCounters('Sim/work');
+  for (const level of levels) controller.arrive(level, at, counters);
+  for (let i = 0; i < started; i++) controller.start(waitMs, at, 0, counters);
+  controller.endWindow(at + lengthMs);
+  return at + lengthMs;
+}
+
+/** `perLevel` requests at each user level of business priority 10 up to `advertised` (callers filter). */
+function filtered(advertised: number, perLevel: number, strays: readonly number[] = []): number[] {
+  const levels: number[] = [...strays];
+  for (let user = 0; user < USER_LEVELS; user++) {
+    const level = compoundLevel(10, user);
+    if (level <= advertised) for (let i = 0; i < perLevel; i++) levels.push(level);
+  }
+  return levels;
+}
+
 test('starts admitting everything', () => {
   const worker = new SimulatedWorker(1000);
   assert.is(worker.level, ADMIT_ALL);
@@ -56,15 +82,28 @@ test('starts admitting everything', () => {
 });
 
 test('fast down: an overloaded window sheds about alpha (5%) of what was served, lowest levels first', () => {
-  const worker = new SimulatedWorker(1000);
-  worker.window(10); // 1280 admitted, 1000 served: a backlog builds
-  worker.window(10); // overloaded: the backlog makes queuing time long
-  const metrics = worker.controller.metrics()!;
-  assert.ok(metrics.overloaded);
+  const controller = controllerAtZero();
+  // 1280 arrived (10 at each user level), 1000 served, queuing just above the 20 ms threshold.
+  driveWindow(controller, 0, filtered(ADMIT_ALL, 10), 1000, 21);
+  assert.ok(controller.metrics()!.overloaded);
   // Cut to at most 95% of the 1000 the worker served, by whole user levels from the top.
-  const admittedLevels = worker.level - compoundLevel(10, 0) + 1;
+  const admittedLevels = controller.policy.level - compoundLevel(10, 0) + 1;
   assert.ok(admittedLevels * 10 <= 950, `admits ${admittedLevels} levels`);
   assert.ok(admittedLevels * 10 >= 900, `admits ${admittedLevels} levels`);
+});
+
+test('fast down with a standing queue: also sheds half the backlog beyond the threshold, at most half the load', () => {
+  const controller = controllerAtZero();
+  // Arrivals match what is served (the queue neither grows nor drains), but it stands at 220 ms:
+  // a backlog of 200 ms × 1 request/ms beyond the threshold; half of it is shed on top of alpha.
+  driveWindow(controller, 0, filtered(ADMIT_ALL, 10).slice(0, 1000), 1000, 220);
+  const admittedLevels = controller.policy.level - compoundLevel(10, 0) + 1;
+  assert.ok(admittedLevels * 10 <= 0.95 * 900, `admits ${admittedLevels} levels`);
+  assert.ok(admittedLevels * 10 >= 0.95 * 900 - 20, `admits ${admittedLevels} levels`);
+  // However long the queue, one window never cuts below half of what was served.
+  const deep = controllerAtZero();
+  driveWindow(deep, 0, filtered(ADMIT_ALL, 10).slice(0, 1000), 1000, 5000);
+  assert.ok((deep.policy.level - compoundLevel(10, 0) + 1) * 10 >= 0.95 * 500 - 10);
 });
 
 test('slow up: a calm window admits about beta (1%) more, not everything at once', () => {
@@ -114,27 +153,8 @@ test('a window in which callers sent nothing raises by a bounded step', () => {
   assert.is(worker.level, compoundLevel(3, 5) + USER_LEVELS);
 });
 
-/** Drives one window of `controller` by hand: arrivals at `levels`, `started` of them waiting `waitMs`. */
-function driveWindow(controller: AdmissionController, at: number, levels: readonly number[], started: number, waitMs: number, lengthMs = WINDOW_MS): number {
-  const counters = controller.methodCounters('Sim/work');
-  for (const level of levels) controller.arrive(level, at, counters);
-  for (let i = 0; i < started; i++) controller.start(waitMs, at, 0, counters);
-  controller.endWindow(at + lengthMs);
-  return at + lengthMs;
-}
-
-/** `perLevel` requests at each user level of business priority 10 up to `advertised` (callers filter). */
-function filtered(advertised: number, perLevel: number, strays: readonly number[] = []): number[] {
-  const levels: number[] = [...strays];
-  for (let user = 0; user < USER_LEVELS; user++) {
-    const level = compoundLevel(10, user);
-    if (level <= advertised) for (let i = 0; i < perLevel; i++) levels.push(level);
-  }
-  return levels;
-}
-
 test('a window overloaded only by loop delay while few requests arrived does not hold recovery at beta', () => {
-  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  const controller = controllerAtZero();
   const policy = controller.policy as { level: number };
   policy.level = compoundLevel(10, 63);
   // A quiet window (8 requests) that a GC pause or a neighbour's CPU made look overloaded.
@@ -152,7 +172,7 @@ test('a window overloaded only by loop delay while few requests arrived does not
 });
 
 test('at low traffic, after one overloaded window, stray requests just above the level do not make it crawl a level a window', () => {
-  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  const controller = controllerAtZero();
   const policy = controller.policy as { level: number };
   /** Ten requests a window spread over the admitted levels, plus one stray just above the level. */
   const quiet = (): number[] => {
@@ -174,7 +194,7 @@ test('at low traffic, after one overloaded window, stray requests just above the
 });
 
 test('while the backlog of an earlier window drains, the level holds instead of sinking further', () => {
-  const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
+  const controller = controllerAtZero();
   const policy = controller.policy as { level: number };
   policy.level = compoundLevel(10, 63);
   // Overloaded (long queuing time), but 300 left the queue while 100 arrived: the queue shrinks.

@@ -36,6 +36,9 @@ const MAX_RAISE_FRACTION = 0.25;
  */
 const CEILING_WINDOWS = 10;
 
+/** Share of the standing backlog an overloaded window's cut removes on top of alpha. */
+const DRAIN_SHARE = 0.5;
+
 /**
  * DAGOR's admission law (see docs/overload-control.md): one histogram walk per window.
  *
@@ -100,11 +103,20 @@ export class DagorPolicy implements AdmissionPolicy {
       o.detection === 'queuing' ? window.avgQueuingMs > o.queuingThresholdMs : window.avgResponseMs > o.responseThresholdMs;
     if (this.overloaded) {
       this.calmWindows = 0;
-      if (window.started > (1 + o.alpha) * window.admitted && window.admitted > 0) return; // draining: hold
+      // The backlog beyond what the threshold allows: (average queuing - threshold) × service rate.
+      const excess =
+        o.detection === 'queuing' ? (Math.max(0, window.avgQueuingMs - o.queuingThresholdMs) / durationMs) * window.started : 0;
+      // Draining: the queue shrinks by at least that backlog per window at the current rates, so the
+      // long queuing time is an earlier window's backlog that is going away: hold the level.
+      if (excess > 0 && window.started - window.admitted >= excess) return;
       const served = window.started > 0 && window.started < window.admitted ? window.started : window.admitted;
-      this.ceiling = served / durationMs;
+      // What left the queue is what the worker showed it can serve at this queuing time.
+      this.ceiling = Math.max(served, window.started) / durationMs;
       this.sinceCeiling = 0;
-      this.level = Math.min(this.level, lowered(window.histogram, (1 - o.alpha) * served, this.level));
+      // A standing queue (arrivals matching what is served) drains slowly at alpha a window:
+      // admit less by a share of the backlog as well (at most half the load).
+      const keep = (1 - o.alpha) * Math.max(0.5 * served, served - excess * DRAIN_SHARE);
+      this.level = Math.min(this.level, lowered(window.histogram, keep, this.level));
     } else if (this.level < ADMIT_ALL) {
       const rate = window.admitted / durationMs;
       if (this.ceiling < Infinity && (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)) {
@@ -115,6 +127,9 @@ export class DagorPolicy implements AdmissionPolicy {
       let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
       const threshold = (1 - o.alpha) * this.ceiling;
       if (rate * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / rate - 1);
+      // Far below the load the worker served when last overloaded (after a deep cut): close half
+      // the gap a window, instead of crawling back from beta while capacity sits idle.
+      else if (rate > 0 && threshold < Infinity) fraction = Math.max(fraction, Math.min(MAX_RAISE_FRACTION, (threshold / rate - 1) / 2));
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
       this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep);
