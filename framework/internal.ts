@@ -9,3 +9,5 @@ export { integerOption, numberOption, booleanOption, stringOption, oneOfOption }
 export * as protocol from './protocol/index.ts';
 export { EntryPriorities } from './admission/entry-priorities.ts';
 export { defaultResolver } from './resolver/index.ts';
+export { percentile } from './admission/controller.ts';
+export { attribute as attributeLoopDelay } from './admission/loop-delay.ts';
