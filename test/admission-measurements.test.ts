@@ -23,23 +23,23 @@ test('the window percentile is the same value a full sort gives, duplicates and 
   assert.is(percentile(new Float64Array(2048), 0, 0.99, scratch), 0);
 });
 
-test("the process's loop delay goes to the servers that start the requests, the busiest seeing all of it", () => {
-  const busy = { starts: 900, delayMs: 0 };
-  const light = { starts: 90, delayMs: 0 };
-  const idle = { starts: 0, delayMs: 0 };
+test("the process's loop delay goes to the servers whose handlers hold the loop, the busiest seeing all of it", () => {
+  const busy = { busyMs: 900, delayMs: 0 };
+  const light = { busyMs: 90, delayMs: 0 };
+  const idle = { busyMs: 0, delayMs: 0 };
   attributeLoopDelay(40, [busy, light, idle]);
   assert.is(busy.delayMs, 40);
   assert.is(light.delayMs, 4);
   assert.is(idle.delayMs, 0);
-  assert.equal([busy.starts, light.starts, idle.starts], [0, 0, 0]);
+  assert.equal([busy.busyMs, light.busyMs, idle.busyMs], [0, 0, 0]);
   // Once the busy server has shed most of its load, the light one is the busiest: it reacts too.
-  busy.starts = 50;
-  light.starts = 100;
+  busy.busyMs = 50;
+  light.busyMs = 100;
   attributeLoopDelay(40, [busy, light]);
   assert.is(light.delayMs, 40);
   assert.is(busy.delayMs, 20);
   // Alone in its process, a server sees the whole delay; with nothing started, so does everyone.
-  const alone = { starts: 3, delayMs: 0 };
+  const alone = { busyMs: 3, delayMs: 0 };
   attributeLoopDelay(25, [alone]);
   assert.is(alone.delayMs, 25);
   attributeLoopDelay(25, [busy, light]);

@@ -14,7 +14,7 @@ import {
   type AdmissionMetrics,
 } from 'corpc';
 import { fileURLToPath } from 'node:url';
-import { CpuBound } from './helpers/cpu-bound-server.ts';
+import { CpuBound, Light } from './helpers/cpu-bound-server.ts';
 import { openLoop } from './helpers/open-loop.ts';
 import { delay, rejection, serve, spawnTs, stopChild, waitForLine } from './helpers/servers.ts';
 
@@ -89,6 +89,33 @@ test('a CPU-bound overload is detected through event-loop delay, with no slot ev
     assert.ok(busy.some((w) => w.loopDelayMs > 20), shown);
   } finally {
     await channel.close();
+    await stopChild(child);
+  }
+});
+
+test("with two servers in one process, the CPU overload one causes is shed by it, not by the light one beside it", async () => {
+  // The event loop is the process's; its delay goes to the servers in proportion to the work
+  // they start. Burn: ~125 calls/s of capacity, offered 300/s. Light: 100 cheap calls/s.
+  const child = spawnTs(fileURLToPath(new URL('./helpers/cpu-bound-server.ts', import.meta.url)), ['--light']);
+  const [, heavyPort, lightPort] = await waitForLine(child, /^ports (\d+) (\d+)$/);
+  const heavy = createChannel(`127.0.0.1:${heavyPort}`, { maxRetries: 0 });
+  const light = createChannel(`127.0.0.1:${lightPort}`, { maxRetries: 0 });
+  try {
+    const [, lightResults] = await Promise.all([
+      openLoop(2000, 10, 3, () => heavy.call(CpuBound.methods.burn, { ms: 8 }, { businessPriority: 10, timeoutMs: 2000 })),
+      openLoop(2000, 20, 2, () => light.call(Light.methods.ping, {}, { businessPriority: 10, timeoutMs: 5000 })),
+    ]);
+    const seen = (await heavy.call(CpuBound.methods.windows, {}, { timeoutMs: 10_000 })) as AdmissionMetrics[];
+    const busy = seen.filter((w) => w.methods['CpuBound/burn'] !== undefined);
+    assert.ok(busy.some((w) => w.overloaded && w.level < ADMIT_ALL), 'the heavy server shed');
+    const lightWindows = seen.filter((w) => w.methods['Light/ping'] !== undefined);
+    const shown = lightWindows.map((w) => `${w.loopDelayMs.toFixed(1)}/${w.level}`).join(' ');
+    assert.ok(lightWindows.length > 0);
+    assert.ok(lightWindows.every((w) => w.level === ADMIT_ALL && w.rejected.admission_level === 0), `the light server shed: ${shown}`);
+    assert.equal(lightResults.filter((r) => r.status === 'rejected').map(reasonOf), []);
+  } finally {
+    await heavy.close();
+    await light.close();
     await stopChild(child);
   }
 });

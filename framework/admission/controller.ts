@@ -96,7 +96,7 @@ export class AdmissionController {
   /** The last window's loop delay, added to each request's measured queuing time. */
   private loopDelayMs = 0;
   /** This controller's part of the process's loop delay (registered while open). */
-  private readonly loopShare: LoopDelayShare = { starts: 0, delayMs: 0 };
+  private readonly loopShare: LoopDelayShare = { busyMs: 0, delayMs: 0 };
   private timer: NodeJS.Timeout | null = null;
   private last: AdmissionMetrics | null = null;
 
@@ -185,7 +185,6 @@ export class AdmissionController {
     const queuingMs = waitedMs + this.loopDelayMs;
     this.queueSamples[this.started % SAMPLES] = queuingMs;
     this.started++;
-    this.loopShare.starts++;
     this.queueSum += queuingMs;
     if (level > this.policy.level) {
       this.rejected.admission_level++;
@@ -196,6 +195,11 @@ export class AdmissionController {
     this.rejected.queue_delay++;
     counters.rejected++;
     return this.dryRun ? null : 'queue_delay';
+  }
+
+  /** A started request's handler held the event loop for `busyMs` (decode + its synchronous part). */
+  ran(busyMs: number): void {
+    this.loopShare.busyMs += busyMs;
   }
 
   /** A request that started was answered `responseMs` after it arrived. */

@@ -11,8 +11,8 @@ const LOOP_HORIZON_MS = 1000;
 
 /** One admission controller's part in the process's event-loop delay. */
 export interface LoopDelayShare {
-  /** Requests this controller started since the last estimate (the controller counts them). */
-  starts: number;
+  /** Time its handlers ran synchronously (decode + handler up to its first await) since the last estimate, in ms. */
+  busyMs: number;
   /** The loop delay attributed to this controller's requests, in ms (read at its window ends). */
   delayMs: number;
 }
@@ -20,12 +20,15 @@ export interface LoopDelayShare {
 /**
  * The event loop is the process's, not a server's: one monitor per process, shared by every
  * admission controller in it (a runtime worker may host several servers). Its delay is
- * attributed to each controller in proportion to the requests it started over the horizon,
- * relative to the busiest one: the server carrying most of the work sees the whole delay and
+ * attributed to each controller in proportion to the time its handlers held the loop over the
+ * horizon (body decode and the handler's synchronous part, timed at dequeue: one clock read per
+ * request), relative to the busiest one: the server carrying most of the work sees the whole delay and
  * sheds its lowest priorities; a server with a trickle of (say) high-priority calls sees a
  * matching fraction and keeps serving them. As the busy server sheds, its share falls and the
  * others' rise: if a light server alone still overloads the CPU, it becomes the busiest and reacts.
- * With one server in the process (the common case) it sees the whole delay.
+ * With one server in the process (the common case) it sees the whole delay. Work a handler does
+ * after its first await is not timed: a server whose CPU is spent in continuations is
+ * under-counted (counting requests instead made an 8 ms CPU call weigh as much as a ping).
  */
 class LoopDelayMonitor {
   private histogram: IntervalHistogram | null = null;
@@ -39,7 +42,7 @@ class LoopDelayMonitor {
       this.histogram.enable();
       this.since = now();
     }
-    share.starts = 0;
+    share.busyMs = 0;
     share.delayMs = 0;
     this.shares.add(share);
   }
@@ -76,13 +79,13 @@ function expectedWait(loop: IntervalHistogram, durationMs: number): number {
   return Math.max(0, sumSquares / (2 * durationMs));
 }
 
-/** Splits `delayMs` over the shares by requests started, relative to the busiest; resets the counts. */
+/** Splits `delayMs` over the shares by busy time, relative to the busiest; resets the counts. */
 export function attribute(delayMs: number, shares: Iterable<LoopDelayShare>): void {
   let busiest = 0;
-  for (const share of shares) busiest = Math.max(busiest, share.starts);
+  for (const share of shares) busiest = Math.max(busiest, share.busyMs);
   for (const share of shares) {
-    share.delayMs = busiest === 0 ? delayMs : (delayMs * share.starts) / busiest;
-    share.starts = 0;
+    share.delayMs = busiest === 0 ? delayMs : (delayMs * share.busyMs) / busiest;
+    share.busyMs = 0;
   }
 }
 

@@ -330,6 +330,7 @@ export class Server implements ConnectionOwner {
       return this.answerError(call, problem.status, problem.message, problem.reason ?? 'bad_request');
     }
     void runInContext(call, invokeHandler, this, call, request);
+    this.admission.ran(now() - startedAt);
   }
 
   /** @internal */
