@@ -23,7 +23,8 @@ export interface Row {
 export async function main(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
   const loads = flags.quick ? [1, 2, 4] : [0.5, 1, 1.5, 2, 3, 4, 10];
-  const warmupMs = flags.quick ? 1000 : 4000;
+  // The warm-up covers the transient from "admit all" to the steady level (~2 s at x = 4 with 200 ms windows).
+  const warmupMs = flags.quick ? 2000 : 4000;
   const measureMs = flags.quick ? 1500 : 5000;
   header(`overload: M^x against E${flags.cpu ? ' (CPU-bound)' : ''}, ${flags.quick ? 'quick' : 'full'} sweep`);
   const rows: Row[] = [];

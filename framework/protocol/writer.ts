@@ -12,6 +12,14 @@ const EMPTY = Buffer.alloc(0);
  */
 type Packed = Buffer & { start: number; end: number };
 
+/** The fields of an ERROR frame, packed once for a constant answer (see `FrameWriter.packedError`). */
+export type PackedError = Buffer & { readonly start: number; readonly end: number; readonly __packedError: true };
+
+export function packedError(status: number, message: string, reason: string): PackedError {
+  const bytes = Buffer.from(packr.pack([status, message, reason]));
+  return Object.assign(bytes, { start: 0, end: bytes.length }) as unknown as PackedError;
+}
+
 function pack(value: unknown): Packed {
   return packr.pack(value, REUSE_BUFFER_MODE) as Packed;
 }
@@ -107,6 +115,11 @@ export class FrameWriter {
 
   error(id: number, admissionLevel: number, status: number, message: string, reason: string | undefined): void {
     this.withLevel(FrameKind.ERROR, id, admissionLevel, pack([status, message, reason ?? null]));
+  }
+
+  /** An error answer whose fields were packed once by `packedError` (the load-shedding path). */
+  packedError(id: number, admissionLevel: number, fields: PackedError): void {
+    this.withLevel(FrameKind.ERROR, id, admissionLevel, fields as unknown as Packed);
   }
 
   /** A frame with no fields beyond kind and id: cancel, ping, pong. */

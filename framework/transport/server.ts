@@ -8,7 +8,7 @@ import { integerOption } from '../options.ts';
 import { compoundLevel, isBusinessPriority, isUserPriority } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
 import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
-import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, unpackAt } from '../protocol/index.ts';
+import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, packedError, unpackAt } from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
@@ -271,12 +271,13 @@ export class Server implements ConnectionOwner {
     }
     // Rejections answer with one constant message per reason (no formatting on the shedding
     // path; the answer carries the admission level, the details are in the metrics).
+    // The connection is open (checked above): the prepacked answer goes straight to its writer.
     if (!this.admission.arrive(compoundLevel(business, user), arrivedAt, entry.counters)) {
-      return connection.answerError(id, Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, 'admission_level');
+      return connection.writer.packedError(id, this.admissionLevel, SHED_BY_LEVEL);
     }
     if (this.queued >= this.maxQueueLength) {
       this.admission.reject('queue_full', entry.counters);
-      return connection.answerError(id, Status.RESOURCE_EXHAUSTED, OVERLOADED_QUEUE_FULL, 'queue_full');
+      return connection.writer.packedError(id, this.admissionLevel, SHED_QUEUE_FULL);
     }
     const call = new ServerCall(
       connection,
@@ -390,8 +391,14 @@ export class Server implements ConnectionOwner {
 }
 
 const OVERLOADED_LEVEL = "the server is overloaded: this request's priority is below its admission level";
-const OVERLOADED_QUEUE_FULL = "the server is overloaded: its queue is full (maxQueueLength)";
 const OVERLOADED_QUEUE_DELAY = 'the server is overloaded: the request waited too long in its queue';
+/** Shedding answers, packed once: rejecting from the header formats and packs nothing. */
+const SHED_BY_LEVEL = packedError(Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, 'admission_level');
+const SHED_QUEUE_FULL = packedError(
+  Status.RESOURCE_EXHAUSTED,
+  'the server is overloaded: its queue is full (maxQueueLength)',
+  'queue_full',
+);
 
 function noop(): void {}
 
