@@ -90,6 +90,7 @@ export class AdmissionController {
   private arrived = 0;
   private admitted = 0;
   private started = 0;
+  private dropped = 0;
   private queueSum = 0;
   private answered = 0;
   private responseSum = 0;
@@ -189,12 +190,16 @@ export class AdmissionController {
     if (level > this.policy.level) {
       this.rejected.admission_level++;
       counters.rejected++;
-      return this.dryRun ? null : 'admission_level';
+      if (this.dryRun) return null;
+      this.dropped++;
+      return 'admission_level';
     }
     if (this.policy.dequeue(queuingMs, at)) return null;
     this.rejected.queue_delay++;
     counters.rejected++;
-    return this.dryRun ? null : 'queue_delay';
+    if (this.dryRun) return null;
+    this.dropped++;
+    return 'queue_delay';
   }
 
   /** A started request's handler held the event loop for `busyMs` (decode + its synchronous part). */
@@ -230,6 +235,7 @@ export class AdmissionController {
       arrived: this.arrived,
       admitted: this.admitted,
       started: this.started,
+      dropped: this.dropped,
       avgQueuingMs,
       avgResponseMs,
       p90ResponseMs,
@@ -265,7 +271,7 @@ export class AdmissionController {
     if (windowChannel.hasSubscribers) windowChannel.publish(this.last);
     this.histogram.fill(0);
     this.windowStart = at;
-    this.arrived = this.admitted = this.started = this.answered = 0;
+    this.arrived = this.admitted = this.started = this.dropped = this.answered = 0;
     this.queueSum = this.responseSum = 0;
     this.rejected.admission_level = this.rejected.queue_full = this.rejected.expired = this.rejected.queue_delay = 0;
   }

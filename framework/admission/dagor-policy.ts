@@ -38,6 +38,8 @@ const CEILING_WINDOWS = 10;
 
 /** Share of the standing backlog an overloaded window's cut removes on top of alpha. */
 const DRAIN_SHARE = 0.5;
+/** However long the queue, one overloaded window keeps at least this share of what was served (before alpha). */
+const MIN_KEEP = 0.75;
 
 /**
  * DAGOR's admission law (see docs/overload-control.md): one histogram walk per window.
@@ -103,19 +105,21 @@ export class DagorPolicy implements AdmissionPolicy {
       o.detection === 'queuing' ? window.avgQueuingMs > o.queuingThresholdMs : window.avgResponseMs > o.responseThresholdMs;
     if (this.overloaded) {
       this.calmWindows = 0;
+      // What the handlers actually ran (requests dropped at dequeue left the queue at no cost).
+      const ran = window.started - window.dropped;
       // The backlog beyond what the threshold allows: (average queuing - threshold) × service rate.
-      const excess =
-        o.detection === 'queuing' ? (Math.max(0, window.avgQueuingMs - o.queuingThresholdMs) / durationMs) * window.started : 0;
-      // Draining: the queue shrinks by at least that backlog per window at the current rates, so the
+      const excess = o.detection === 'queuing' ? (Math.max(0, window.avgQueuingMs - o.queuingThresholdMs) / durationMs) * ran : 0;
+      // Draining: the queue (drops included) shrinks by at least that backlog per window, so the
       // long queuing time is an earlier window's backlog that is going away: hold the level.
       if (excess > 0 && window.started - window.admitted >= excess) return;
-      const served = window.started > 0 && window.started < window.admitted ? window.started : window.admitted;
+      const served = ran > 0 && ran < window.admitted ? ran : window.admitted;
       // What left the queue is what the worker showed it can serve at this queuing time.
-      this.ceiling = Math.max(served, window.started) / durationMs;
+      this.ceiling = Math.max(served, ran) / durationMs;
       this.sinceCeiling = 0;
       // A standing queue (arrivals matching what is served) drains slowly at alpha a window:
-      // admit less by a share of the backlog as well (at most half the load).
-      const keep = (1 - o.alpha) * Math.max(0.5 * served, served - excess * DRAIN_SHARE);
+      // admit less by a share of the backlog as well, but at most a quarter of the load more (a
+      // deeper cut at a 10x step fell into the most important business priority).
+      const keep = (1 - o.alpha) * Math.max(MIN_KEEP * served, served - excess * DRAIN_SHARE);
       this.level = Math.min(this.level, lowered(window.histogram, keep, this.level));
     } else if (this.level < ADMIT_ALL) {
       const rate = window.admitted / durationMs;

@@ -18,8 +18,10 @@ export interface AdmissionWindow {
   readonly arrived: number;
   /** Requests the policy admitted. */
   readonly admitted: number;
-  /** Requests that left the queue for a handler (admitted in this or an earlier window). */
+  /** Requests that left the queue (admitted in this or an earlier window), run or dropped. */
   readonly started: number;
+  /** Of those, the ones dropped at dequeue instead of run (the level fell below them, or CoDel). */
+  readonly dropped: number;
   /** Average queuing time of requests that started, event-loop delay included, in ms. */
   readonly avgQueuingMs: number;
   /** Average response time (arrival → answer) of requests answered in this window, in ms. */
