@@ -267,7 +267,9 @@ class Emitter {
         lines.push(`  let ${v}: unknown = o.${field.name};`);
         const absent = field.cardinality === 'single' ? this.defaultValue(field.type) : 'undefined';
         lines.push(`  if (${v} === undefined || ${v} === null) ${v} = ${absent};`);
-        lines.push('  else {', ...this.checkValue(field.type, v, name, '    '), '  }');
+        const check = this.checkValue(field.type, v, name, '    ');
+        if (check.length === 1) lines.push(`  else ${check[0]!.trimStart()}`);
+        else lines.push('  else {', ...check, '  }');
       } else if (field.cardinality === 'repeated') {
         lines.push(`  let ${v}: unknown = o.${field.name};`);
         lines.push(`  if (${v} === undefined || ${v} === null) ${v} = [];`);

@@ -81,9 +81,7 @@ export function decodeUserRef(value: unknown): UserRef {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   return {
     userId: f0 as string,
   };
@@ -94,19 +92,13 @@ export function decodeAccount(value: unknown): Account {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.name;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('name', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('name', 'a string', f1);
   let f2: unknown = o.active;
   if (f2 === undefined || f2 === null) f2 = false;
-  else {
-    if (!(typeof f2 === 'boolean')) $fail('active', 'a boolean', f2);
-  }
+  else if (!(typeof f2 === 'boolean')) $fail('active', 'a boolean', f2);
   return {
     userId: f0 as string,
     name: f1 as string,
@@ -119,14 +111,10 @@ export function decodeCheckPasswordRequest(value: unknown): CheckPasswordRequest
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.password;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('password', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('password', 'a string', f1);
   return {
     userId: f0 as string,
     password: f1 as string,
@@ -138,9 +126,7 @@ export function decodeCheckPasswordReply(value: unknown): CheckPasswordReply {
   const o = $fields(value);
   let f0: unknown = o.ok;
   if (f0 === undefined || f0 === null) f0 = false;
-  else {
-    if (!(typeof f0 === 'boolean')) $fail('ok', 'a boolean', f0);
-  }
+  else if (!(typeof f0 === 'boolean')) $fail('ok', 'a boolean', f0);
   return {
     ok: f0 as boolean,
   };
@@ -151,19 +137,13 @@ export function decodeProfile(value: unknown): Profile {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.displayName;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('displayName', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('displayName', 'a string', f1);
   let f2: unknown = o.friends;
   if (f2 === undefined || f2 === null) f2 = 0;
-  else {
-    if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('friends', 'an integer in -2147483648..2147483647', f2);
-  }
+  else if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('friends', 'an integer in -2147483648..2147483647', f2);
   return {
     userId: f0 as string,
     displayName: f1 as string,
@@ -176,14 +156,10 @@ export function decodeBalance(value: unknown): Balance {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.cents;
   if (f1 === undefined || f1 === null) f1 = 0;
-  else {
-    if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('cents', 'an integer in -2147483648..2147483647', f1);
-  }
+  else if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('cents', 'an integer in -2147483648..2147483647', f1);
   return {
     userId: f0 as string,
     cents: f1 as number,
@@ -195,19 +171,13 @@ export function decodeTransferRequest(value: unknown): TransferRequest {
   const o = $fields(value);
   let f0: unknown = o.fromUserId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
   let f1: unknown = o.toUserId;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
   let f2: unknown = o.cents;
   if (f2 === undefined || f2 === null) f2 = 0;
-  else {
-    if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('cents', 'an integer in -2147483648..2147483647', f2);
-  }
+  else if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('cents', 'an integer in -2147483648..2147483647', f2);
   return {
     fromUserId: f0 as string,
     toUserId: f1 as string,
@@ -220,14 +190,10 @@ export function decodeTransferReply(value: unknown): TransferReply {
   const o = $fields(value);
   let f0: unknown = o.transferId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('transferId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('transferId', 'a string', f0);
   let f1: unknown = o.balanceCents;
   if (f1 === undefined || f1 === null) f1 = 0;
-  else {
-    if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('balanceCents', 'an integer in -2147483648..2147483647', f1);
-  }
+  else if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('balanceCents', 'an integer in -2147483648..2147483647', f1);
   return {
     transferId: f0 as string,
     balanceCents: f1 as number,
@@ -239,19 +205,13 @@ export function decodeStoreMessageRequest(value: unknown): StoreMessageRequest {
   const o = $fields(value);
   let f0: unknown = o.fromUserId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
   let f1: unknown = o.toUserId;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
   let f2: unknown = o.text;
   if (f2 === undefined || f2 === null) f2 = '';
-  else {
-    if (!(typeof f2 === 'string')) $fail('text', 'a string', f2);
-  }
+  else if (!(typeof f2 === 'string')) $fail('text', 'a string', f2);
   return {
     fromUserId: f0 as string,
     toUserId: f1 as string,
@@ -264,9 +224,7 @@ export function decodeStoreMessageReply(value: unknown): StoreMessageReply {
   const o = $fields(value);
   let f0: unknown = o.messageId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('messageId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('messageId', 'a string', f0);
   return {
     messageId: f0 as string,
   };
@@ -277,14 +235,10 @@ export function decodeAppendFeedRequest(value: unknown): AppendFeedRequest {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.text;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('text', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('text', 'a string', f1);
   return {
     userId: f0 as string,
     text: f1 as string,
@@ -296,9 +250,7 @@ export function decodeAppendFeedReply(value: unknown): AppendFeedReply {
   const o = $fields(value);
   let f0: unknown = o.postId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('postId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('postId', 'a string', f0);
   return {
     postId: f0 as string,
   };

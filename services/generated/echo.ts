@@ -38,9 +38,7 @@ export function decodeEchoRequest(value: unknown): EchoRequest {
   const o = $fields(value);
   let f0: unknown = o.text;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
   return {
     text: f0 as string,
   };
@@ -51,9 +49,7 @@ export function decodeEchoReply(value: unknown): EchoReply {
   const o = $fields(value);
   let f0: unknown = o.text;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
   return {
     text: f0 as string,
   };
@@ -79,19 +75,13 @@ export function decodeContextView(value: unknown): ContextView {
   }
   let f1: unknown = o.businessPriority;
   if (f1 === undefined || f1 === null) f1 = 0;
-  else {
-    if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('businessPriority', 'an integer in -2147483648..2147483647', f1);
-  }
+  else if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('businessPriority', 'an integer in -2147483648..2147483647', f1);
   let f2: unknown = o.userPriority;
   if (f2 === undefined || f2 === null) f2 = 0;
-  else {
-    if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('userPriority', 'an integer in -2147483648..2147483647', f2);
-  }
+  else if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('userPriority', 'an integer in -2147483648..2147483647', f2);
   let f3: unknown = o.traceId;
   if (f3 === undefined || f3 === null) f3 = '';
-  else {
-    if (!(typeof f3 === 'string')) $fail('traceId', 'a string', f3);
-  }
+  else if (!(typeof f3 === 'string')) $fail('traceId', 'a string', f3);
   let f4: unknown = o.metadata;
   if (f4 === undefined || f4 === null) f4 = {};
   else {
@@ -115,9 +105,7 @@ export function decodeRelayReply(value: unknown): RelayReply {
   const o = $fields(value);
   let f0: unknown = o.text;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
   let f1: unknown = o.outer;
   if (f1 === undefined || f1 === null) f1 = decodeContextView(undefined);
   else {

@@ -39,14 +39,10 @@ export function decodeLoginRequest(value: unknown): LoginRequest {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.password;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('password', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('password', 'a string', f1);
   return {
     userId: f0 as string,
     password: f1 as string,
@@ -58,14 +54,10 @@ export function decodeLoginReply(value: unknown): LoginReply {
   const o = $fields(value);
   let f0: unknown = o.session;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('session', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('session', 'a string', f0);
   let f1: unknown = o.displayName;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('displayName', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('displayName', 'a string', f1);
   return {
     session: f0 as string,
     displayName: f1 as string,
@@ -77,14 +69,10 @@ export function decodePayRequest(value: unknown): PayRequest {
   const o = $fields(value);
   let f0: unknown = o.toUserId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('toUserId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('toUserId', 'a string', f0);
   let f1: unknown = o.cents;
   if (f1 === undefined || f1 === null) f1 = 0;
-  else {
-    if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('cents', 'an integer in -2147483648..2147483647', f1);
-  }
+  else if (!(typeof f1 === 'number' && (f1 | 0) === f1)) $fail('cents', 'an integer in -2147483648..2147483647', f1);
   return {
     toUserId: f0 as string,
     cents: f1 as number,
@@ -96,14 +84,10 @@ export function decodeSendMessageRequest(value: unknown): SendMessageRequest {
   const o = $fields(value);
   let f0: unknown = o.toUserId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('toUserId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('toUserId', 'a string', f0);
   let f1: unknown = o.text;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('text', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('text', 'a string', f1);
   return {
     toUserId: f0 as string,
     text: f1 as string,
@@ -115,9 +99,7 @@ export function decodePostFeedRequest(value: unknown): PostFeedRequest {
   const o = $fields(value);
   let f0: unknown = o.text;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('text', 'a string', f0);
   return {
     text: f0 as string,
   };

@@ -30,19 +30,13 @@ export function decodePaymentRequest(value: unknown): PaymentRequest {
   const o = $fields(value);
   let f0: unknown = o.fromUserId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
   let f1: unknown = o.toUserId;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
   let f2: unknown = o.cents;
   if (f2 === undefined || f2 === null) f2 = 0;
-  else {
-    if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('cents', 'an integer in -2147483648..2147483647', f2);
-  }
+  else if (!(typeof f2 === 'number' && (f2 | 0) === f2)) $fail('cents', 'an integer in -2147483648..2147483647', f2);
   return {
     fromUserId: f0 as string,
     toUserId: f1 as string,
@@ -55,19 +49,13 @@ export function decodeDeliverRequest(value: unknown): DeliverRequest {
   const o = $fields(value);
   let f0: unknown = o.fromUserId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('fromUserId', 'a string', f0);
   let f1: unknown = o.toUserId;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('toUserId', 'a string', f1);
   let f2: unknown = o.text;
   if (f2 === undefined || f2 === null) f2 = '';
-  else {
-    if (!(typeof f2 === 'string')) $fail('text', 'a string', f2);
-  }
+  else if (!(typeof f2 === 'string')) $fail('text', 'a string', f2);
   return {
     fromUserId: f0 as string,
     toUserId: f1 as string,
@@ -80,14 +68,10 @@ export function decodePostRequest(value: unknown): PostRequest {
   const o = $fields(value);
   let f0: unknown = o.userId;
   if (f0 === undefined || f0 === null) f0 = '';
-  else {
-    if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
-  }
+  else if (!(typeof f0 === 'string')) $fail('userId', 'a string', f0);
   let f1: unknown = o.text;
   if (f1 === undefined || f1 === null) f1 = '';
-  else {
-    if (!(typeof f1 === 'string')) $fail('text', 'a string', f1);
-  }
+  else if (!(typeof f1 === 'string')) $fail('text', 'a string', f1);
   return {
     userId: f0 as string,
     text: f1 as string,
