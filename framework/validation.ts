@@ -32,7 +32,7 @@ export class InvalidField extends Error {
 }
 
 /** A short description of a value for an error message: `"abc"`, `3`, `7n`, `a list`, `bytes`, `an object`. */
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return value.length > 32 ? `a string ("${value.slice(0, 32)}…")` : `"${value}"`;
   if (typeof value === 'bigint') return `${value}n`;
