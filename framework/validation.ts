@@ -16,7 +16,11 @@ import { RpcError, Status } from './errors.ts';
 /** A message body read as its fields. */
 export type Fields = { readonly [key: string]: unknown };
 
-/** A field that failed validation; its path grows as it unwinds through the enclosing messages. */
+/**
+ * A field that failed validation; its path grows as it unwinds through the enclosing messages.
+ * It carries no stack trace: it describes bad data, not a bug, and recording one was two thirds
+ * of the cost of rejecting a malformed body.
+ */
 export class InvalidField extends Error {
   override readonly name = 'InvalidField';
   /** Where the bad value is, from the message being decoded: `items[1].price.units`; '' for the message itself. */
@@ -25,7 +29,10 @@ export class InvalidField extends Error {
   readonly problem: string;
 
   constructor(path: string, problem: string) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(problem);
+    Error.stackTraceLimit = stackTraceLimit;
     this.path = path;
     this.problem = problem;
   }
