@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { applyEnvironment, readConfigFile, setPath, validateConfig } from './config.ts';
+import { applyEnvironment, readConfigFile, setPath, validateConfig, type ConfigSources } from './config.ts';
 import { AdminServer } from './admin.ts';
 import { createLogger } from './logger.ts';
 import { makePlan, type RunPlan } from './plan.ts';
@@ -35,7 +35,8 @@ const SAME_SIGNAL_MS = 500;
 interface Flags {
   module: string;
   configFile: string | undefined;
-  overrides: [string, unknown][];
+  /** Config path, value, and the flag that set it. */
+  overrides: [string, unknown, string][];
   basePort: number | undefined;
 }
 
@@ -65,17 +66,18 @@ function parseFlags(argv: string[]): Flags | string {
   if (values.help === true) return '';
   if (positionals.length !== 1) return positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}`;
   const number = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
-  const overrides: [string, unknown][] = [];
-  const flag = (value: string | undefined, path: string, convert = false): void => {
-    if (value !== undefined) overrides.push([path, convert ? number(value) : value]);
+  const overrides: Flags['overrides'] = [];
+  const flag = (name: keyof typeof values, path: string, convert = false): void => {
+    const value = values[name];
+    if (typeof value === 'string') overrides.push([path, convert ? number(value) : value, `--${name}`]);
   };
-  flag(values.workers, 'workers', values.workers !== 'auto');
-  flag(values.host, 'host');
-  flag(values['http-port'], 'http.port', true);
-  flag(values['admin-port'], 'admin.port', true);
-  flag(values.units, 'units');
-  flag(values['grace-ms'], 'drain.graceMs', true);
-  flag(values['log-level'], 'log.level');
+  flag('workers', 'workers', values.workers !== 'auto');
+  flag('host', 'host');
+  flag('http-port', 'http.port', true);
+  flag('admin-port', 'admin.port', true);
+  flag('units', 'units');
+  flag('grace-ms', 'drain.graceMs', true);
+  flag('log-level', 'log.level');
   let basePort: number | undefined;
   if (values.port !== undefined) {
     const port = number(values.port);
@@ -87,14 +89,19 @@ function parseFlags(argv: string[]): Flags | string {
 
 async function configure(flags: Flags, module: ServiceModule, modulePath: string): Promise<RunPlan> {
   let raw: Record<string, unknown> = flags.configFile === undefined ? {} : await readConfigFile(flags.configFile);
-  raw = applyEnvironment(raw, process.env, module.units.map((unit) => unit.name));
+  const sources: ConfigSources = new Map();
+  raw = applyEnvironment(raw, process.env, module.units.map((unit) => unit.name), sources);
   if (flags.basePort !== undefined) {
     for (const [index, unit] of module.units.entries()) {
       setPath(raw, `services.${unit.name}.port`, flags.basePort === 0 ? 0 : flags.basePort + index);
+      sources.set(`services.${unit.name}.port`, '--port');
     }
   }
-  for (const [path, value] of flags.overrides) setPath(raw, path, value);
-  return makePlan(validateConfig(raw), module, modulePath);
+  for (const [path, value, flag] of flags.overrides) {
+    setPath(raw, path, value);
+    sources.set(path, flag);
+  }
+  return makePlan(validateConfig(raw, sources), module, modulePath);
 }
 
 export async function main(argv: string[]): Promise<number> {
