@@ -16,7 +16,7 @@ export interface EchoArgs {
   durationMs: number;
 }
 
-export const ECHO_USAGE = `options:
+const ECHO_USAGE = `options:
   --quick              short runs (echo < 60 s, compare < 3 min)
   --json FILE          write the figures as JSON
   --connections N      connections per client, the same for every system (default 1)

@@ -51,7 +51,7 @@ const serviceSchema = object({
   admission: admissionSchema,
 });
 
-export const configSchema = object(
+const configSchema = object(
   {
     /** Worker processes; `"auto"` = one per core. */
     workers: either(integer(1, 256), oneOf(['auto'] as const)),
@@ -106,7 +106,7 @@ export type ServiceConfig = TypeOf<typeof serviceSchema>;
 export type AdmissionConfig = TypeOf<typeof admissionSchema>;
 
 /** Environment variables and the config keys they set (documented in docs/runtime.md). */
-export const ENVIRONMENT: Readonly<Record<string, string>> = {
+const ENVIRONMENT: Readonly<Record<string, string>> = {
   CORPC_WORKERS: 'workers',
   CORPC_HOST: 'host',
   CORPC_UNITS: 'units',
@@ -135,7 +135,7 @@ const SERVICE_ENVIRONMENT: Readonly<Record<string, string>> = {
   ADMISSION_DRY_RUN: 'admission.dryRun',
 };
 
-export function serviceEnvName(service: string, key: string): string {
+function serviceEnvName(service: string, key: string): string {
   return `CORPC_SERVICE_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${key}`;
 }
 
