@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUSINESS_LEVELS, USER_LEVELS } from 'corpc';
 
@@ -52,7 +53,6 @@ export interface BenchOptions {
   json: string | undefined;
   svg: string | undefined;
   quiet: boolean;
-  help: boolean;
 }
 
 /** The rules a numeric flag is checked against (default: a number ≥ 0). */
@@ -81,7 +81,8 @@ export function numberOption(option: string, text: string, { integer = false, mi
   return value;
 }
 
-export function parseBenchArgs(argv: string[]): BenchOptions {
+/** The options of `corpc bench`, or `'help'` for -h/--help. */
+export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -112,8 +113,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  const empty = {} as BenchOptions;
-  if (values.help) return { ...empty, help: true };
+  if (values.help) return 'help';
   if (positionals.length !== 2) {
     throw new UsageError(
       positionals.length < 2
@@ -187,11 +187,21 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
           ? 0
           : numberOption('--user-priority', userPriority, { integer: true, max: USER_LEVELS - 1 }),
     connections: numberOption('--connections', values.connections ?? '1', { integer: true, min: 1, max: 64 }),
-    json: values.json,
-    svg: values.svg,
+    json: outputFile('--json', values.json),
+    svg: outputFile('--svg', values.svg),
     quiet: values.quiet,
-    help: false,
   };
+}
+
+/** An output file is checked before the run, so that a typo in its folder does not lose the figures at the end. */
+function outputFile(option: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    accessSync(dirname(resolve(file)), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${option} ${file}: its folder cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return file;
 }
 
 function readBody(data: string | undefined): unknown {
