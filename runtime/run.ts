@@ -40,7 +40,12 @@ interface Flags {
   basePort: number | undefined;
 }
 
-function parseFlags(argv: string[]): Flags | string {
+/** A command line that cannot run: printed with the usage, exit code 2. */
+interface BadFlags {
+  problem: string;
+}
+
+function parseFlags(argv: string[]): Flags | BadFlags | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -60,11 +65,13 @@ function parseFlags(argv: string[]): Flags | string {
       },
     });
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
   const { values, positionals } = parsed;
-  if (values.help === true) return '';
-  if (positionals.length !== 1) return positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}`;
+  if (values.help === true) return 'help';
+  if (positionals.length !== 1) {
+    return { problem: positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}` };
+  }
   const number = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
   const overrides: Flags['overrides'] = [];
   const flag = (name: keyof typeof values, path: string, convert = false): void => {
@@ -81,7 +88,7 @@ function parseFlags(argv: string[]): Flags | string {
   let basePort: number | undefined;
   if (values.port !== undefined) {
     const port = number(values.port);
-    if (typeof port !== 'number' || port > 65535) return `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}`;
+    if (typeof port !== 'number' || port > 65535) return { problem: `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}` };
     basePort = port;
   }
   return { module: positionals[0]!, configFile: values.config, overrides, basePort };
@@ -107,12 +114,12 @@ async function configure(flags: Flags, module: ServiceModule, modulePath: string
 export async function main(argv: string[]): Promise<number> {
   if (!cluster.isPrimary) throw new Error('corpc run: the supervisor must be the cluster primary');
   const flags = parseFlags(argv);
-  if (typeof flags === 'string') {
-    if (flags === '') {
-      console.log(USAGE);
-      return 0;
-    }
-    console.error(`corpc run: ${flags}\n\n${USAGE}`);
+  if (flags === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if ('problem' in flags) {
+    console.error(`corpc run: ${flags.problem}\n\n${USAGE}`);
     return 2;
   }
   let module: ServiceModule;
