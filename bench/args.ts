@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { UsageError } from '../runtime/loadgen/options.ts';
+import { UsageError, numberOption } from '../runtime/loadgen/options.ts';
 
-export { UsageError };
+/** Scenarios check their flags as `corpc bench` does: a bad value is a UsageError naming the flag. */
+export { UsageError, numberOption };
 
 export interface EchoArgs {
   quick: boolean;
@@ -15,7 +16,7 @@ export interface EchoArgs {
   durationMs: number;
 }
 
-export const ECHO_USAGE = `options:
+const ECHO_USAGE = `options:
   --quick              short runs (echo < 60 s, compare < 3 min)
   --json FILE          write the figures as JSON
   --connections N      connections per client, the same for every system (default 1)
@@ -44,24 +45,20 @@ export function parseEchoArgs(scenario: string, argv: string[]): EchoArgs {
     throw new UsageError(`bench ${scenario}: ${(error as Error).message}\n${ECHO_USAGE}`);
   }
   const quick = values.quick;
-  const durationS = positive(scenario, '--duration', values.duration ?? (quick ? '3' : '5'), false);
-  return {
-    quick,
-    json: values.json,
-    connections: positive(scenario, '--connections', values.connections, true),
-    inflights: values.inflight.split(',').map((part) => positive(scenario, '--inflight', part, true)),
-    rounds: positive(scenario, '--rounds', values.rounds ?? (quick ? '1' : '3'), true),
-    warmupMs: quick ? 1000 : 2000,
-    durationMs: durationS * 1000,
-  };
-}
-
-function positive(scenario: string, option: string, text: string, integer: boolean): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`bench ${scenario}: ${option} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  const count = { integer: true, min: 1 };
+  try {
+    return {
+      quick,
+      json: values.json,
+      connections: numberOption('--connections', values.connections, count),
+      inflights: values.inflight.split(',').map((part) => numberOption('--inflight', part, count)),
+      rounds: numberOption('--rounds', values.rounds ?? (quick ? '1' : '3'), count),
+      warmupMs: quick ? 1000 : 2000,
+      durationMs: 1000 * numberOption('--duration', values.duration ?? (quick ? '3' : '5'), { exclusiveMin: true }),
+    };
+  } catch (error) {
+    throw new UsageError(`bench ${scenario}: ${(error as Error).message}`);
   }
-  return value;
 }
 
 export function writeJson(file: string, value: unknown): void {

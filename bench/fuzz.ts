@@ -13,20 +13,13 @@ import { parseArgs } from 'node:util';
 import { createClient } from 'corpc';
 import { Echo } from '../services/echo/echo.ts';
 import { fuzz, type FuzzReport } from '../test/fuzz/attacks.ts';
-import { UsageError } from './args.ts';
+import { UsageError, numberOption } from './args.ts';
 
 const USAGE = `usage: fuzz.ts [--seconds N] [--seed N] [--concurrency N] [--json]
   --seconds      how long to fuzz (default 10)
   --seed         fast-check seed (default: from the clock; printed)
   --concurrency  attacking connections at once (default 8)
   --json         print the report as JSON`;
-
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(value)}\n${USAGE}`);
-  return n;
-}
 
 export async function main(argv: string[]): Promise<FuzzReport> {
   let values;
@@ -39,9 +32,9 @@ export async function main(argv: string[]): Promise<FuzzReport> {
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }
-  const seconds = positive('seconds', values.seconds, 10);
-  const seed = Math.floor(positive('seed', values.seed, Date.now() % 1_000_000_007));
-  const concurrency = Math.floor(positive('concurrency', values.concurrency, 8));
+  const seconds = numberOption('--seconds', values.seconds ?? '10', { exclusiveMin: true });
+  const seed = values.seed === undefined ? Date.now() % 1_000_000_007 : numberOption('--seed', values.seed, { integer: true });
+  const concurrency = numberOption('--concurrency', values.concurrency ?? '8', { integer: true, min: 1 });
 
   const file = fileURLToPath(new URL('../test/fixtures/fuzz-server.ts', import.meta.url));
   const child = spawn(process.execPath, ['--conditions=corpc-source', '--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'] });

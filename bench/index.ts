@@ -27,15 +27,16 @@ async function runScenario(name: string, argv: string[]): Promise<number> {
     console.error(`bench: scenario "${name}" is not available in this checkout (${scenario.file.slice(2)} is missing)`);
     return 2;
   }
-  const module = (await import(path)) as { main?: (argv: string[]) => Promise<void> };
+  // main may return an exit code (surge); any other result (a report) means success.
+  const module = (await import(path)) as { main?: (argv: string[]) => Promise<unknown> };
   if (typeof module.main !== 'function') {
     console.error(`bench: ${scenario.file.slice(2)} does not export main(argv)`);
     return 2;
   }
   if (process.env.CORPC_BENCH_NO_HEADER !== '1') console.log(`${machineHeader()}\n`);
   try {
-    await module.main(argv);
-    return 0;
+    const code = await module.main(argv);
+    return typeof code === 'number' ? code : 0;
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(error.message);

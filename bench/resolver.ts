@@ -9,18 +9,21 @@ import { parseArgs } from 'node:util';
 import { createClient, createServer, Resolver } from 'corpc';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { DnsServer } from '../test/helpers/dns-server.ts';
+import { UsageError, numberOption } from './args.ts';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { seconds: { type: 'string', default: '2' }, inflight: { type: 'string', default: '64' } },
-    allowPositionals: true,
-  });
-  const seconds = Number(values.seconds);
-  const inflight = Number(values.inflight);
-  if (!(seconds > 0) || !Number.isInteger(inflight) || inflight < 1) {
-    throw new Error(`--seconds must be > 0 and --inflight an integer ≥ 1, got ${values.seconds} and ${values.inflight}`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { seconds: { type: 'string', default: '2' }, inflight: { type: 'string', default: '64' } },
+    }));
+  } catch (error) {
+    throw new UsageError(`bench resolver: ${(error as Error).message}\noptions: --seconds N, --inflight N`);
   }
+  const seconds = numberOption('--seconds', values.seconds, { exclusiveMin: true });
+  const inflight = numberOption('--inflight', values.inflight, { integer: true, min: 1 });
   console.log(`resolver bench: Node ${process.version}, ${seconds} s per run, ${inflight} calls in flight`);
 
   const dns = await DnsServer.start({ 'echo.bench.test': { A: ['127.0.0.1'], ttl: 3600 } });

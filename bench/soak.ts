@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createClient, type StatusName } from 'corpc';
 import { runLoad } from '../runtime/loadgen/engine.ts';
 import { Work } from '../test/fixtures/reliability-service.ts';
-import { UsageError } from './args.ts';
+import { UsageError, numberOption } from './args.ts';
 
 export interface SoakPlan {
   seconds: number;
@@ -37,13 +37,6 @@ export interface SoakReport extends SoakPlan {
 }
 
 const USAGE = `usage: soak.ts [--seconds 60] [--overload 10] [--concurrency 4] [--handler-ms 20] [--timeout-ms 500] [--json]`;
-
-function number(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(value)}\n${USAGE}`);
-  return n;
-}
 
 const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
@@ -116,11 +109,11 @@ export async function main(argv: string[]): Promise<SoakReport> {
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }
   const report = await soak({
-    seconds: number('seconds', values.seconds, 60),
-    overload: number('overload', values.overload, 10),
-    concurrency: Math.floor(number('concurrency', values.concurrency, 4)),
-    handlerMs: number('handler-ms', values['handler-ms'], 20),
-    timeoutMs: number('timeout-ms', values['timeout-ms'], 500),
+    seconds: numberOption('--seconds', values.seconds ?? '60', { exclusiveMin: true }),
+    overload: numberOption('--overload', values.overload ?? '10', { exclusiveMin: true }),
+    concurrency: numberOption('--concurrency', values.concurrency ?? '4', { integer: true, min: 1 }),
+    handlerMs: numberOption('--handler-ms', values['handler-ms'] ?? '20', { exclusiveMin: true }),
+    timeoutMs: numberOption('--timeout-ms', values['timeout-ms'] ?? '500', { exclusiveMin: true }),
   });
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));

@@ -90,6 +90,12 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`surge: --base, --peak and --step-seconds must be positive numbers\n${USAGE}`);
     return 2;
   }
+  for (const [flag, text] of [['--url', values.url], ['--admin', values.admin]] as const) {
+    if (text !== undefined && !URL.canParse(text)) {
+      console.error(`surge: ${flag} ${JSON.stringify(text)} is not a URL (http://host:port)\n${USAGE}`);
+      return 2;
+    }
+  }
   const url = new URL(values.url);
   const admin = values.admin === undefined ? null : new URL(values.admin);
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });

@@ -74,6 +74,14 @@ export class RequestContext implements TimerEntry {
     return left > 0 ? left : 0;
   }
 
+  /**
+   * How long the request waited in this process before its handler started, in ms (the
+   * admission controller adds the event-loop delay to this). 0 for a context started here.
+   */
+  get queuingMs(): number {
+    return 0;
+  }
+
   /** True once the caller cancelled or the deadline passed. */
   get cancelled(): boolean {
     return this.cancellation !== null || now() >= this.deadline;

@@ -32,6 +32,8 @@ export class TimingWheel {
   private count = 0;
   private idleTicks = 0;
   private interval: NodeJS.Timeout | null = null;
+  /** Entries that must keep the process alive (see hold()). */
+  private holds = 0;
   private readonly due: TimerEntry[] = [];
   private readonly tickBound = (): void => this.tick();
 
@@ -78,12 +80,25 @@ export class TimingWheel {
     this.count--;
   }
 
+  /**
+   * Keeps the process alive until the matching release(). A call's deadline needs no hold (its
+   * socket keeps the process alive); a wait that nothing but its deadline will end does.
+   */
+  hold(): void {
+    if (this.holds++ === 0) this.interval?.ref();
+  }
+
+  release(): void {
+    if (--this.holds === 0) this.interval?.unref();
+  }
+
   private start(): void {
     this.currentTick = Math.floor(now() / this.tickMs);
     this.idleTicks = 0;
     this.interval = setInterval(this.tickBound, this.tickMs);
-    // A pending deadline alone must not keep the process alive: the socket it guards does that.
-    this.interval.unref();
+    // A pending deadline alone does not keep the process alive (the socket it guards does),
+    // unless an entry asked for it with hold().
+    if (this.holds === 0) this.interval.unref();
   }
 
   private tick(): void {

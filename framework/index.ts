@@ -63,3 +63,9 @@ export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from '.
 export { PowerOfTwoChoices, RoundRobin } from './balancer.ts';
 export type { Balancer, BalancedEndpoint, BalancerName } from './balancer.ts';
 export type { EndpointInfo, EndpointState } from './transport/channel.ts';
+
+/**
+ * For generated code (`corpc gen`), stable: what the validating decoders share (error building and
+ * small checks). Generated modules use it so that they import nothing but 'corpc'.
+ */
+export * as validation from './validation.ts';

@@ -59,6 +59,8 @@ class WaitQueue {
       const waiter = new Waiter(this, resolve, reject, context);
       this.waiters.add(waiter);
       if (context !== null) {
+        // Only the wheel will end this wait, so it must keep the process alive meanwhile.
+        sharedWheel.hold();
         sharedWheel.add(waiter, context.deadline);
         context.addChild(waiter);
       }
@@ -82,8 +84,11 @@ class WaitQueue {
   /** Removes a waiter; false if it was already gone. */
   forget(waiter: Waiter): boolean {
     if (!this.waiters.delete(waiter)) return false;
-    sharedWheel.remove(waiter);
-    waiter.context?.removeChild(waiter);
+    if (waiter.context !== null) {
+      sharedWheel.remove(waiter);
+      sharedWheel.release();
+      waiter.context.removeChild(waiter);
+    }
     return true;
   }
 }

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DASHBOARD_HTML } from './dashboard-page.ts';
 import type { DashboardView } from './dashboard.ts';
+import { listenHttp, pathOf } from './http-server.ts';
 
 /**
  * The admin port of a process group (served by the supervisor):
@@ -21,7 +22,7 @@ export class AdminServer {
 
   constructor(private readonly source: AdminSource) {
     this.server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
+      const path = pathOf(req.url);
       const send = (status: number, type: string, body: string): void => {
         res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
         res.end(body);
@@ -53,13 +54,7 @@ export class AdminServer {
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenHttp(this.server, port, host);
   }
 
   close(): Promise<void> {

@@ -51,7 +51,7 @@ const serviceSchema = object({
   admission: admissionSchema,
 });
 
-export const configSchema = object(
+const configSchema = object(
   {
     /** Worker processes; `"auto"` = one per core. */
     workers: either(integer(1, 256), oneOf(['auto'] as const)),
@@ -106,7 +106,7 @@ export type ServiceConfig = TypeOf<typeof serviceSchema>;
 export type AdmissionConfig = TypeOf<typeof admissionSchema>;
 
 /** Environment variables and the config keys they set (documented in docs/runtime.md). */
-export const ENVIRONMENT: Readonly<Record<string, string>> = {
+const ENVIRONMENT: Readonly<Record<string, string>> = {
   CORPC_WORKERS: 'workers',
   CORPC_HOST: 'host',
   CORPC_UNITS: 'units',
@@ -135,7 +135,7 @@ const SERVICE_ENVIRONMENT: Readonly<Record<string, string>> = {
   ADMISSION_DRY_RUN: 'admission.dryRun',
 };
 
-export function serviceEnvName(service: string, key: string): string {
+function serviceEnvName(service: string, key: string): string {
   return `CORPC_SERVICE_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${key}`;
 }
 
@@ -170,18 +170,27 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   node[keys[keys.length - 1]!] = value;
 }
 
+/** What set a config path when the file did not (`CORPC_HTTP_PORT`, `--http-port`), so that errors can name it. */
+export type ConfigSources = Map<string, string>;
+
 /**
- * Applies environment overrides to a raw config. A bad value names its variable and the key:
+ * Applies environment overrides to a raw config, noting in `sources` which variable set each
+ * path, so that a bad value names its variable and the key:
  * `CORPC_HTTP_PORT (http.port): expected integer in 0..65535, got "http"`.
  */
-export function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, services: readonly string[]): Record<string, unknown> {
+export function applyEnvironment(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  services: readonly string[],
+  sources: ConfigSources = new Map(),
+): Record<string, unknown> {
   const out = structuredClone(raw);
   const apply = (variable: string, path: string): void => {
     const text = env[variable];
     if (text === undefined || text === '') return;
     const schema = schemaAt(configSchema, path);
     setPath(out, path, schema === undefined ? text : schema.fromEnv(text));
-    envSources.set(path, variable);
+    sources.set(path, variable);
   };
   for (const [variable, path] of Object.entries(ENVIRONMENT)) apply(variable, path);
   for (const service of services) {
@@ -190,17 +199,14 @@ export function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.Proce
   return out;
 }
 
-/** Which variable set a path, so validation errors can name it. */
-const envSources = new Map<string, string>();
-
-/** Validates a raw config; errors name the path (and the environment variable when one set it). */
-export function validateConfig(raw: Record<string, unknown>): RuntimeConfig {
+/** Validates a raw config; errors name the path (and the variable or flag that set it, from `sources`). */
+export function validateConfig(raw: Record<string, unknown>, sources: ReadonlyMap<string, string> = new Map()): RuntimeConfig {
   try {
     return configSchema.check(raw, '') as RuntimeConfig;
   } catch (error) {
     if (error instanceof ConfigError) {
-      const variable = envSources.get(error.path);
-      if (variable !== undefined) throw new ConfigError(`${variable} (${error.path})`, error.problem);
+      const source = sources.get(error.path);
+      if (source !== undefined) throw new ConfigError(`${source} (${error.path})`, error.problem);
     }
     throw error;
   }

@@ -12,6 +12,7 @@ import {
 } from 'corpc';
 import { userPriorityOfTrace, type EntryPriorities } from 'corpc/internal';
 import type { Logger } from 'pino';
+import { listenHttp, pathOf } from './http-server.ts';
 import { httpStatusOf } from './http-status.ts';
 import { methodNames } from './method-names.ts';
 import type { HttpPlan } from './plan.ts';
@@ -79,14 +80,7 @@ export class HttpEntry {
   }
 
   listen(): Promise<AddressInfo> {
-    const { port, host } = this.options.plan;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenHttp(this.server, this.options.plan.port, this.options.plan.host);
   }
 
   /** Stops accepting; requests in flight finish within `graceMs`, then the connections are cut. */
@@ -107,7 +101,7 @@ export class HttpEntry {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const route = this.routes.get((req.url ?? '/').split('?')[0]!);
+    const route = this.routes.get(pathOf(req.url));
     const traceHeader = req.headers['x-trace-id'];
     const traceId = typeof traceHeader === 'string' && TRACE_ID.test(traceHeader) ? traceHeader : newTraceId();
     res.setHeader('x-trace-id', traceId);
@@ -136,7 +130,7 @@ export class HttpEntry {
           businessPriority: route.business,
           // As the entry server will: from the user id, else from the trace id.
           userPriority: priorities.userOf(metadata, userPriorityOfTrace(traceId)),
-          ...(metadata === null ? {} : { metadata }),
+          metadata: metadata ?? undefined,
           traceId,
         },
         () => route.channel.call(route.method, body),

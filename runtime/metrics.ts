@@ -236,10 +236,9 @@ export class WorkerMetrics {
       const requests = this.requests;
       wrapped[key] = async (request: unknown, ctx: RequestContext): Promise<unknown> => {
         const started = performance.now();
-        const waited = queuingMsOf(ctx);
         // What the controller counts as this request's queuing time: the wait in the process
         // plus the event-loop delay it measured over its last window.
-        if (waited !== null) queuing.observe((waited + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
+        queuing.observe((ctx.queuingMs + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
         const window = state?.window;
         if (window !== undefined) window.calls++;
         try {
@@ -299,12 +298,3 @@ function emptyWindow(): UnitWindow {
   return { admissionLevel: 0, inFlight: 0, queued: 0, connections: 0, calls: 0, ok: 0, rejected: 0, started: 0, queuingMsSum: 0, overloaded: false };
 }
 
-/**
- * The wait in the process of the current call, read from the server's call record (arrival
- * and handler start on the framework's monotonic clock, as the admission controller times it).
- */
-function queuingMsOf(ctx: RequestContext): number | null {
-  const call = ctx as RequestContext & { arrivedAt?: unknown; startedAt?: unknown };
-  if (typeof call.arrivedAt !== 'number' || typeof call.startedAt !== 'number' || call.startedAt === 0) return null;
-  return call.startedAt - call.arrivedAt;
-}

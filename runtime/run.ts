@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { applyEnvironment, readConfigFile, setPath, validateConfig } from './config.ts';
+import { applyEnvironment, readConfigFile, setPath, validateConfig, type ConfigSources } from './config.ts';
 import { AdminServer } from './admin.ts';
 import { createLogger } from './logger.ts';
 import { makePlan, type RunPlan } from './plan.ts';
@@ -35,11 +35,17 @@ const SAME_SIGNAL_MS = 500;
 interface Flags {
   module: string;
   configFile: string | undefined;
-  overrides: [string, unknown][];
+  /** Config path, value, and the flag that set it. */
+  overrides: [string, unknown, string][];
   basePort: number | undefined;
 }
 
-function parseFlags(argv: string[]): Flags | string {
+/** A command line that cannot run: printed with the usage, exit code 2. */
+interface BadFlags {
+  problem: string;
+}
+
+function parseFlags(argv: string[]): Flags | BadFlags | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -59,27 +65,30 @@ function parseFlags(argv: string[]): Flags | string {
       },
     });
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
   const { values, positionals } = parsed;
-  if (values.help === true) return '';
-  if (positionals.length !== 1) return positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}`;
+  if (values.help === true) return 'help';
+  if (positionals.length !== 1) {
+    return { problem: positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}` };
+  }
   const number = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
-  const overrides: [string, unknown][] = [];
-  const flag = (value: string | undefined, path: string, convert = false): void => {
-    if (value !== undefined) overrides.push([path, convert ? number(value) : value]);
+  const overrides: Flags['overrides'] = [];
+  const flag = (name: keyof typeof values, path: string, convert = false): void => {
+    const value = values[name];
+    if (typeof value === 'string') overrides.push([path, convert ? number(value) : value, `--${name}`]);
   };
-  flag(values.workers, 'workers', values.workers !== 'auto');
-  flag(values.host, 'host');
-  flag(values['http-port'], 'http.port', true);
-  flag(values['admin-port'], 'admin.port', true);
-  flag(values.units, 'units');
-  flag(values['grace-ms'], 'drain.graceMs', true);
-  flag(values['log-level'], 'log.level');
+  flag('workers', 'workers', values.workers !== 'auto');
+  flag('host', 'host');
+  flag('http-port', 'http.port', true);
+  flag('admin-port', 'admin.port', true);
+  flag('units', 'units');
+  flag('grace-ms', 'drain.graceMs', true);
+  flag('log-level', 'log.level');
   let basePort: number | undefined;
   if (values.port !== undefined) {
     const port = number(values.port);
-    if (typeof port !== 'number' || port > 65535) return `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}`;
+    if (typeof port !== 'number' || port > 65535) return { problem: `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}` };
     basePort = port;
   }
   return { module: positionals[0]!, configFile: values.config, overrides, basePort };
@@ -87,25 +96,30 @@ function parseFlags(argv: string[]): Flags | string {
 
 async function configure(flags: Flags, module: ServiceModule, modulePath: string): Promise<RunPlan> {
   let raw: Record<string, unknown> = flags.configFile === undefined ? {} : await readConfigFile(flags.configFile);
-  raw = applyEnvironment(raw, process.env, module.units.map((unit) => unit.name));
+  const sources: ConfigSources = new Map();
+  raw = applyEnvironment(raw, process.env, module.units.map((unit) => unit.name), sources);
   if (flags.basePort !== undefined) {
     for (const [index, unit] of module.units.entries()) {
       setPath(raw, `services.${unit.name}.port`, flags.basePort === 0 ? 0 : flags.basePort + index);
+      sources.set(`services.${unit.name}.port`, '--port');
     }
   }
-  for (const [path, value] of flags.overrides) setPath(raw, path, value);
-  return makePlan(validateConfig(raw), module, modulePath);
+  for (const [path, value, flag] of flags.overrides) {
+    setPath(raw, path, value);
+    sources.set(path, flag);
+  }
+  return makePlan(validateConfig(raw, sources), module, modulePath);
 }
 
 export async function main(argv: string[]): Promise<number> {
   if (!cluster.isPrimary) throw new Error('corpc run: the supervisor must be the cluster primary');
   const flags = parseFlags(argv);
-  if (typeof flags === 'string') {
-    if (flags === '') {
-      console.log(USAGE);
-      return 0;
-    }
-    console.error(`corpc run: ${flags}\n\n${USAGE}`);
+  if (flags === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if ('problem' in flags) {
+    console.error(`corpc run: ${flags.problem}\n\n${USAGE}`);
     return 2;
   }
   let module: ServiceModule;

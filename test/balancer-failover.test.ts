@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient, RpcError } from 'corpc';
 import { rejection } from './helpers/servers.ts';
-import { Where, eventually, serveWhere } from './helpers/where.ts';
+import { eventually } from './helpers/eventually.ts';
+import { Where, serveWhere } from './helpers/where.ts';
 
 test('when one endpoint\'s server closes, calls go to the others; when it comes back, it gets calls again', async () => {
   const a = await serveWhere('a');

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient, PowerOfTwoChoices, Resolver, RoundRobin, type BalancedEndpoint } from 'corpc';
 import { DnsServer } from './helpers/dns-server.ts';
-import { Where, eventually, serveWhere, serveWherePair } from './helpers/where.ts';
+import { eventually } from './helpers/eventually.ts';
+import { Where, serveWhere, serveWherePair } from './helpers/where.ts';
 
 test('power of two choices takes the endpoint with fewer calls in flight', () => {
   const busy = { inFlight: 10, weight: 1 };

@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RpcError, Semaphore, WaitGroup, sleep, withContext } from 'corpc';
 import { TimingWheel, now, type TimerEntry } from 'corpc/internal';
-import { delay, rejection } from './helpers/servers.ts';
+import { eventually } from './helpers/eventually.ts';
+import { delay, rejection, spawnTs, stopChild, waitForLine } from './helpers/servers.ts';
 
 class Entry implements TimerEntry {
   timerExpiresAt = 0;
@@ -29,7 +31,7 @@ test('the wheel fires entries at their time, never early, and removed ones never
   wheel.add(removed, start + 30);
   wheel.remove(removed);
   assert.is(wheel.size, 3);
-  while (wheel.size > 0) await delay(20);
+  await eventually('every entry to fire', () => wheel.size === 0);
   for (const { ms, entry } of entries) assert.ok(entry.firedAt >= start + ms, `${ms} ms entry fired early`);
   assert.is(removed.firedAt, 0);
 });
@@ -45,15 +47,28 @@ test('a callback may remove or re-add other entries of the same slot', async () 
   wheel.add(second, at);
   wheel.add(first, at);
   wheel.add(third, at);
-  while (wheel.size > 0) await delay(10);
+  await eventually('every entry to fire', () => wheel.size === 0);
   assert.ok(first.firedAt > 0);
   assert.ok(third.firedAt >= at + 40, 'the re-added entry fired at its new time');
 });
 
+/**
+ * The wheel's timer is unref()ed (a deadline alone does not keep a process alive), so a test
+ * that waits on nothing but a deadline holds the event loop open itself while it waits.
+ */
+async function keepingAlive<T>(promise: Promise<T>): Promise<T> {
+  const alive = setInterval(() => undefined, 1000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(alive);
+  }
+}
+
 test('a semaphore wait ends at the request deadline with DEADLINE_EXCEEDED', async () => {
   const semaphore = new Semaphore(1);
   await semaphore.acquire();
-  const error = (await rejection(withContext({ timeoutMs: 50 }, () => semaphore.acquire()))) as RpcError;
+  const error = (await keepingAlive(rejection(withContext({ timeoutMs: 50 }, () => semaphore.acquire())))) as RpcError;
   assert.is(error.code, 'DEADLINE_EXCEEDED');
   assert.is(semaphore.waiting, 0);
   semaphore.release();
@@ -83,10 +98,22 @@ test('a wait group resolves when every task is done, or fails at the deadline', 
   assert.is(group.pending, 0);
 
   group.add(1);
-  const error = (await rejection(withContext({ timeoutMs: 30 }, () => group.wait()))) as RpcError;
+  const error = (await keepingAlive(rejection(withContext({ timeoutMs: 30 }, () => group.wait())))) as RpcError;
   assert.is(error.code, 'DEADLINE_EXCEEDED');
   group.done();
   assert.throws(() => group.done(), /more often than add/);
+});
+
+test('a wait that only its deadline ends keeps the process alive until then', async () => {
+  const child = spawnTs('test/fixtures/lonely-wait.ts');
+  try {
+    const [line] = await waitForLine(child, /^(acquired|rejected .*)$/);
+    assert.is(line, 'rejected DEADLINE_EXCEEDED');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.is(code, 0);
+  } finally {
+    await stopChild(child);
+  }
 });
 
 test('sleep inside a request stops at its deadline', async () => {

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient, Resolver } from 'corpc';
 import { DnsServer } from './helpers/dns-server.ts';
-import { Where, eventually, serveWherePair } from './helpers/where.ts';
+import { eventually } from './helpers/eventually.ts';
+import { Where, serveWherePair } from './helpers/where.ts';
 
 test('a failed connection makes the client ask DNS again before the TTL runs out', async () => {
   const [a, b] = await serveWherePair();

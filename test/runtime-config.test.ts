@@ -9,7 +9,8 @@ import { ConfigError } from '../runtime/schema.ts';
 
 function problem(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string {
   try {
-    validateConfig(applyEnvironment(raw, env, ['accounts']));
+    const sources = new Map<string, string>();
+    validateConfig(applyEnvironment(raw, env, ['accounts'], sources), sources);
   } catch (error) {
     assert.instance(error, ConfigError);
     return (error as Error).message;
@@ -67,6 +68,14 @@ test('corpc run stops at start-up with the path and the reason, exit code 2', as
     );
     assert.is(result.status, 2);
     assert.match(result.stderr, 'services.probe.maxConcurrency: expected integer ≥ 1, got "ten"');
+    // A flag overrides the environment, and a bad flag is named as the flag.
+    const flagged = spawnSync(
+      process.execPath,
+      ['--conditions=corpc-source', '--import', 'tsx', 'runtime/cli.ts', 'run', 'test/fixtures/runtime-probe.ts', '--grace-ms', 'soon'],
+      { encoding: 'utf8', timeout: 20_000, env: { ...process.env, CORPC_DRAIN_GRACE_MS: '5' } },
+    );
+    assert.is(flagged.status, 2);
+    assert.match(flagged.stderr, '--grace-ms (drain.graceMs): expected integer ≥ 0, got "soon"');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

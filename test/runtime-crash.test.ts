@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RpcError, Status, createClient } from 'corpc';
 import { Probe } from './fixtures/runtime-probe.ts';
-import { killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
+import { eventually } from './helpers/eventually.ts';
+import { inFlight, killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
 import { rejection } from './helpers/servers.ts';
 
 test('a killed worker fails its calls with UNAVAILABLE (not at the deadline) and is replaced', async () => {
@@ -18,7 +19,7 @@ test('a killed worker fails its calls with UNAVAILABLE (not at the deadline) and
     const { pid } = await client.echo({ text: 'who' });
     const started = performance.now();
     const pending = client.sleep({ ms: 20_000 }, { timeoutMs: 30_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('the call to reach the worker', async () => (await inFlight(runtime)) === 1);
     process.kill(pid, 'SIGKILL');
     const error = await rejection(pending);
     assert.instance(error, RpcError);

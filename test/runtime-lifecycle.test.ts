@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient } from 'corpc';
 import { Probe } from './fixtures/runtime-probe.ts';
-import { killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
+import { eventually } from './helpers/eventually.ts';
+import { inFlight, killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
 
 const MODULE = 'test/fixtures/runtime-probe.ts';
 const FREE_PORTS = ['--port', '0', '--http-port', '0', '--admin-port', '0'];
@@ -37,10 +38,10 @@ test('starts two workers, serves calls, exposes health, readiness and metrics th
     assert.ok(/^corpc_workers\{worker="supervisor"\} 2$/m.test(text), 'supervisor metrics');
 
     // Calls in flight when SIGTERM arrives finish; then the group exits 0.
-    const inFlight = Array.from({ length: 6 }, () => client.sleep({ ms: 400 }, { timeoutMs: 5000 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const sleeping = Array.from({ length: 6 }, () => client.sleep({ ms: 400 }, { timeoutMs: 5000 }));
+    await eventually('the 6 calls to reach the workers', async () => (await inFlight(runtime)) === 6);
     runtime.child.kill('SIGTERM');
-    const settled = await Promise.allSettled(inFlight);
+    const settled = await Promise.allSettled(sleeping);
     assert.equal(
       settled.map((s) => s.status),
       settled.map(() => 'fulfilled'),
@@ -69,11 +70,10 @@ test("/metrics carries each worker's admission controller: level gauges, arrival
 
     // The windows that saw them close within 100 ms; poll until the scrape shows them.
     let text = '';
-    for (let attempt = 0; attempt < 50; attempt++) {
+    await eventually('the windows to be scraped', async () => {
       text = await (await runtime.admin('/metrics')).text();
-      if (metricSum(text, 'corpc_admission_arrivals_total', { method: 'Probe/Sleep' }) === 5) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return metricSum(text, 'corpc_admission_arrivals_total', { method: 'Probe/Sleep' }) === 5;
+    });
     assertPrometheusText(text);
     assert.is(metricSum(text, 'corpc_admission_arrivals_total', { unit: 'probe', method: 'Probe/Sleep', worker: '1' }), 5);
     assert.is(metricSum(text, 'corpc_admission_rejections_total', { unit: 'probe', reason: 'queue_full', worker: '1' }), 3);
@@ -101,12 +101,11 @@ test('readiness is false while draining', async () => {
   const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`);
   try {
     const slow = client.sleep({ ms: 600 }, { timeoutMs: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually('the call to reach the worker', async () => (await inFlight(runtime)) === 1);
     runtime.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const ready = await runtime.admin('/readyz');
-    assert.is(ready.status, 503);
-    assert.is(((await ready.json()) as { draining: boolean }).draining, true);
+    let ready: Response | undefined;
+    await eventually('/readyz to answer 503', async () => (ready = await runtime.admin('/readyz')).status === 503);
+    assert.is(((await ready!.json()) as { draining: boolean }).draining, true);
     assert.is((await runtime.admin('/healthz')).status, 200);
     await slow;
     assert.is(await runtime.exited(), 0);

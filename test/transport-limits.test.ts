@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { RpcError, createClient, defineService, method } from 'corpc';
 import { protocol } from 'corpc/internal';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
+import { eventually } from './helpers/eventually.ts';
 import { RawPeer } from './helpers/raw-peer.ts';
 import { delay, rejection, serve, spawnTs, stopChild, waitForLine } from './helpers/servers.ts';
 
@@ -122,7 +123,7 @@ test('server.close() drains: calls in flight finish, new connections are refused
   const client = createClient(Park, target, { timeoutMs: 5000 });
   try {
     const inFlight = client.wait({ ms: 200 });
-    while (server.stats().inFlight === 0) await delay(5);
+    await eventually('the call to reach the server', () => server.stats().inFlight > 0);
     const closed = server.close(5000);
     assert.equal(await inFlight, { ok: true });
     await closed;

@@ -11,7 +11,7 @@ export interface EchoSystem {
   connect(target: string, connections: number): Promise<{ send: Send; close(): Promise<void> }>;
 }
 
-export const SYSTEM_NAMES = ['corpc', 'bare', 'grpc-js'] as const;
+const SYSTEM_NAMES = ['corpc', 'bare', 'grpc-js'] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 /** The request every system echoes: 32 bytes of text. */

@@ -161,8 +161,8 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     return this.admission.level;
   }
 
-  onAdmissionLevel(level: number, ok: boolean): void {
-    this.admission.update(level, now());
+  onAdmissionLevel(level: number, ok: boolean, time: number): void {
+    this.admission.update(level, time);
     if (ok) this.channel.retryBudget.success();
   }
 
@@ -362,7 +362,7 @@ export class Channel implements CallOwner {
       );
       const signal = options?.signal;
       if (signal !== undefined) watchSignal(signal, call);
-      this.send(call);
+      this.send(call, start);
     });
   }
 
@@ -384,12 +384,11 @@ export class Channel implements CallOwner {
     call.retries++;
     call.lastAddress = error instanceof RemoteRpcError ? error.peer : null;
     debug('%s: retrying (attempt %d) after %s', call.method.path, call.retries + 1, error.reason ?? error.code);
-    this.send(call);
+    this.send(call, at);
   }
 
-  /** One attempt: pick an endpoint, shed locally or send. Any failure here is the call's outcome. */
-  private send(call: ClientCall): void {
-    const start = now();
+  /** One attempt, at `start` (a `now()` reading): pick an endpoint, shed locally or send. Any failure here is the call's outcome. */
+  private send(call: ClientCall, start: number): void {
     const level = compoundLevel(call.business, call.user);
     // An endpoint whose last reported level sheds this call is skipped (so is the one a retry just
     // failed on); the call fails locally (nothing sent) only when every ready endpoint sheds it.
@@ -581,7 +580,7 @@ export class Channel implements CallOwner {
     for (const call of waiting) {
       if (call.settled) continue;
       sharedWheel.remove(call);
-      if (this.state === 'open') this.send(call);
+      if (this.state === 'open') this.send(call, now());
       else call.reject(new RpcError(Status.UNAVAILABLE, `${call.method.path}: the client is closed`, { reason: 'client_closed' }));
     }
   }

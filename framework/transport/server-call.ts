@@ -1,4 +1,5 @@
 import { RequestContext } from '../context.ts';
+import { now } from '../deadline.ts';
 import type { MethodAdmission } from '../admission/controller.ts';
 import type { MethodDescriptor } from '../service.ts';
 import type { ServerConnection } from './server-connection.ts';
@@ -27,6 +28,10 @@ export class ServerCall extends RequestContext {
   readonly bodyEnd: number;
   /** When the frame was read (`now()`), for queuing time. */
   readonly arrivedAt: number;
+  override get queuingMs(): number {
+    return (this.startedAt === 0 ? now() : this.startedAt) - this.arrivedAt;
+  }
+
   /** When the handler started (`now()`), or 0 while queued. */
   startedAt = 0;
   /** Set once the answer is written or the call is dropped. */

@@ -14,11 +14,12 @@ export async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
   let method: MethodDescriptor;
   try {
-    options = parseBenchArgs(argv);
-    if (options.help) {
+    const parsed = parseBenchArgs(argv);
+    if (parsed === 'help') {
       console.log(USAGE);
       return 0;
     }
+    options = parsed;
     const { resolveMethod } = await import('./method.ts');
     method = await resolveMethod(options.method, options.body, options.module);
   } catch (error) {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUSINESS_LEVELS, USER_LEVELS } from 'corpc';
 
@@ -52,10 +53,19 @@ export interface BenchOptions {
   json: string | undefined;
   svg: string | undefined;
   quiet: boolean;
-  help: boolean;
 }
 
-function number(option: string, text: string, { integer = false, min = 0, max = Infinity, exclusiveMin = false } = {}): number {
+/** The rules a numeric flag is checked against (default: a number ≥ 0). */
+export interface NumberRules {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  /** The value must be above `min`, not equal to it. */
+  exclusiveMin?: boolean;
+}
+
+/** A numeric flag's value, or a UsageError naming the flag, the rule and what was given. */
+export function numberOption(option: string, text: string, { integer = false, min = 0, max = Infinity, exclusiveMin = false }: NumberRules = {}): number {
   const value = Number(text);
   const ok =
     text.trim() !== '' &&
@@ -71,7 +81,8 @@ function number(option: string, text: string, { integer = false, min = 0, max = 
   return value;
 }
 
-export function parseBenchArgs(argv: string[]): BenchOptions {
+/** The options of `corpc bench`, or `'help'` for -h/--help. */
+export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -102,8 +113,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  const empty = {} as BenchOptions;
-  if (values.help) return { ...empty, help: true };
+  if (values.help) return 'help';
   if (positionals.length !== 2) {
     throw new UsageError(
       positionals.length < 2
@@ -128,14 +138,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (values.rate !== undefined) {
     const range = /^([^.]+)\.\.([^.]+)$/.exec(values.rate);
     if (range !== null) {
-      const from = number('--rate', range[1]!, { exclusiveMin: true });
-      const to = number('--rate', range[2]!, { exclusiveMin: true });
+      const from = numberOption('--rate', range[1]!, { exclusiveMin: true });
+      const to = numberOption('--rate', range[2]!, { exclusiveMin: true });
       if (to <= from) throw new UsageError(`--rate ${values.rate}: the end of a ramp must be above its start`);
-      const step = values.step === undefined ? (to - from) / 10 : number('--step', values.step, { exclusiveMin: true });
+      const step = values.step === undefined ? (to - from) / 10 : numberOption('--step', values.step, { exclusiveMin: true });
       ramp = { from, to, step };
       if (values.requests !== undefined) throw new UsageError('--requests cannot be used with a ramp: each step runs for --duration');
     } else {
-      rate = number('--rate', values.rate, { exclusiveMin: true });
+      rate = numberOption('--rate', values.rate, { exclusiveMin: true });
     }
   }
   if (values.step !== undefined && ramp === undefined) throw new UsageError('--step needs a ramp: --rate A..B --step S');
@@ -144,15 +154,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   }
   const concurrency =
     values.concurrency !== undefined
-      ? number('--concurrency', values.concurrency, { integer: true, min: 1, max: 100_000 })
+      ? numberOption('--concurrency', values.concurrency, { integer: true, min: 1, max: 100_000 })
       : rate === undefined && ramp === undefined
         ? 50
         : undefined;
-  const requests = values.requests === undefined ? undefined : number('--requests', values.requests, { integer: true, min: 1 });
+  const requests = values.requests === undefined ? undefined : numberOption('--requests', values.requests, { integer: true, min: 1 });
   const durationMs =
     requests !== undefined
       ? undefined
-      : 1000 * number('--duration', values.duration ?? (ramp === undefined ? '10' : '5'), { exclusiveMin: true });
+      : 1000 * numberOption('--duration', values.duration ?? (ramp === undefined ? '10' : '5'), { exclusiveMin: true });
   const userPriority = values['user-priority'];
   return {
     address,
@@ -162,26 +172,36 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ramp,
     durationMs,
     requests,
-    warmupMs: 1000 * number('--warmup', values.warmup ?? '1'),
+    warmupMs: 1000 * numberOption('--warmup', values.warmup ?? '1'),
     body: readBody(values.data),
     module: values.module,
-    timeoutMs: number('--timeout', values.timeout ?? '1000', { integer: true, min: 1 }),
+    timeoutMs: numberOption('--timeout', values.timeout ?? '1000', { integer: true, min: 1 }),
     businessPriority:
       values['business-priority'] === undefined
         ? undefined
-        : number('--business-priority', values['business-priority'], { integer: true, max: BUSINESS_LEVELS - 1 }),
+        : numberOption('--business-priority', values['business-priority'], { integer: true, max: BUSINESS_LEVELS - 1 }),
     userPriority:
       userPriority === undefined || userPriority === 'random'
         ? userPriority
         : userPriority === 'fixed'
           ? 0
-          : number('--user-priority', userPriority, { integer: true, max: USER_LEVELS - 1 }),
-    connections: number('--connections', values.connections ?? '1', { integer: true, min: 1, max: 64 }),
-    json: values.json,
-    svg: values.svg,
+          : numberOption('--user-priority', userPriority, { integer: true, max: USER_LEVELS - 1 }),
+    connections: numberOption('--connections', values.connections ?? '1', { integer: true, min: 1, max: 64 }),
+    json: outputFile('--json', values.json),
+    svg: outputFile('--svg', values.svg),
     quiet: values.quiet,
-    help: false,
   };
+}
+
+/** An output file is checked before the run, so that a typo in its folder does not lose the figures at the end. */
+function outputFile(option: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    accessSync(dirname(resolve(file)), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${option} ${file}: its folder cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return file;
 }
 
 function readBody(data: string | undefined): unknown {

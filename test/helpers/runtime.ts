@@ -73,6 +73,11 @@ export async function killRuntime(runtime: RunningRuntime): Promise<void> {
   await once(runtime.child, 'exit');
 }
 
+/** Requests the group's workers have read and not yet answered (from /metrics). */
+export async function inFlight(runtime: RunningRuntime): Promise<number> {
+  return metricSum(await (await runtime.admin('/metrics')).text(), 'corpc_server_in_flight');
+}
+
 /** Sums the samples of a metric in Prometheus text whose labels include all of `labels`. */
 export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
