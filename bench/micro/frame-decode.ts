@@ -4,9 +4,14 @@ import { measure, type MicroResult } from './measure.ts';
 
 const { FrameDecoder, FrameKind, PREFACE, packr, unpackAt } = protocol;
 
-function requestFrame(id: number): Buffer {
-  const header = packr.pack(['Echo/echo', 500, 63, 42, 'a1b2c3d4e5f60', null]);
-  const body = packr.pack({ text: 'corpc-bench-echo-payload-32bytes' });
+/** A complete REQUEST frame (also used by admission.ts to drive a server with raw frames). */
+export function requestFrame(
+  id: number,
+  headerFields: unknown[] = ['Echo/echo', 500, 63, 42, 'a1b2c3d4e5f60', null],
+  request: unknown = { text: 'corpc-bench-echo-payload-32bytes' },
+): Buffer {
+  const header = packr.pack(headerFields);
+  const body = packr.pack(request);
   const frame = Buffer.alloc(4 + 5 + 2 + header.length + body.length);
   frame.writeUInt32BE(frame.length - 4, 0);
   frame[4] = FrameKind.REQUEST;
