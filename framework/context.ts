@@ -84,7 +84,12 @@ export class RequestContext implements TimerEntry {
 
   /** True once the caller cancelled or the deadline passed. */
   get cancelled(): boolean {
-    return this.cancellation !== null || now() >= this.deadline;
+    return this.isCancelledAt(now());
+  }
+
+  /** Whether the request was cancelled, or past its deadline, at `time` (a `now()` reading). */
+  isCancelledAt(time: number): boolean {
+    return this.cancellation !== null || time >= this.deadline;
   }
 
   /**

@@ -60,6 +60,8 @@ export class ServerConnection implements FrameSink, TimerEntry {
   private readonly limits: ConnectionLimits;
   private readonly openedAt: number;
   private prefaceSeen = false;
+  /** When the chunk being decoded was read (`now()`): the arrival time of its frames. */
+  readAt = 0;
   /** When a request last arrived or was answered (`now()`); pings do not count. */
   private lastActiveAt: number;
   /** When the frame now being read started arriving; 0 between frames. */
@@ -84,7 +86,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
   }
 
   private read(chunk: Buffer): void {
-    const time = now();
+    const time = (this.readAt = now());
     const framesBefore = this.framesRead;
     this.decoder.push(chunk);
     if (!this.decoder.midFrame) this.frameStartedAt = 0;
@@ -139,7 +141,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
     switch (kind) {
       case FrameKind.REQUEST: {
         this.lastRequestId = id;
-        this.lastActiveAt = now();
+        this.lastActiveAt = this.readAt;
         if (end - start < REQUEST_FIXED_BYTES) {
           return this.protocolError(new RpcError(Status.INTERNAL, 'protocol error: a request frame is too short for its header length'));
         }

@@ -219,7 +219,8 @@ export class Server implements ConnectionOwner {
 
   /** @internal The request path, from a REQUEST frame to the handler queue. */
   dispatch(connection: ServerConnection, id: number, buf: Buffer, start: number, end: number): void {
-    const arrivedAt = now();
+    // Arrival is when the bytes were read, not when this frame's turn in the chunk came.
+    const arrivedAt = connection.readAt;
     const headerStart = start + 7;
     const headerEnd = headerStart + buf.readUInt16BE(start + 5);
     if (headerEnd > end) {
@@ -302,10 +303,11 @@ export class Server implements ConnectionOwner {
   start(call: ServerCall): void {
     this.queued--;
     const startedAt = (call.startedAt = now());
+    const cancelled = call.isCancelledAt(startedAt);
     // A cancelled call is answered as such below; its level is not checked (counted once).
-    const level = call.cancelled ? 0 : compoundLevel(call.businessPriority, call.userPriority);
+    const level = cancelled ? 0 : compoundLevel(call.businessPriority, call.userPriority);
     const drop = this.admission.start(startedAt - call.arrivedAt, startedAt, level, call.entry.counters);
-    if (call.cancelled) {
+    if (cancelled) {
       const expired = startedAt >= call.deadline;
       if (expired) this.admission.reject('expired', call.entry.counters);
       return this.answerError(
