@@ -33,11 +33,12 @@ export async function main(argv: string[]): Promise<void> {
     }
     console.log(`## ${name}\n`);
     const started = Date.now();
-    const { code, output } = await runChild(name, values.quick ? ['--quick'] : []);
+    const args = [...(values.quick ? ['--quick'] : []), ...(scenario.allArgs ?? [])];
+    const { code, output } = await runChild(name, args);
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     if (code !== 0) failed.push(name);
     sections.push(
-      `## ${name}\n\n\`npm run bench -- ${name}${values.quick ? ' --quick' : ''}\` (${seconds} s${code === 0 ? '' : `, exit code ${code}`})\n\n\`\`\`\n${output.trimEnd()}\n\`\`\`\n`,
+      `## ${name}\n\n\`npm run bench -- ${[name, ...args].join(' ')}\` (${seconds} s${code === 0 ? '' : `, exit code ${code}`})\n\n\`\`\`\n${output.trimEnd()}\n\`\`\`\n`,
     );
   }
   if (values.results !== undefined) {
