@@ -9,10 +9,11 @@ import { integerOption, numberOption } from '../options.ts';
 import { CallerLevel } from '../admission/caller-level.ts';
 import { RetryBudget } from '../admission/retry-budget.ts';
 import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
-import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
+import { RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
 import { ClientConnection, ClientConnectionState, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
 import { ClientCall, type CallOwner } from './client-call.ts';
+import { peerLimits } from './connection-limits.ts';
 import { keepaliveOptions, type ClientConnectionOptions, type KeepaliveOptions } from './keepalive.ts';
 import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
 import { PRIORITY_SIGNATURE_KEY, priorityKeyOption, signPriority } from './priority-auth.ts';
@@ -288,14 +289,8 @@ export class Channel implements CallOwner {
     this.timeoutMs = integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 1);
     this.businessPriority = checkBusinessPriority('businessPriority', options.businessPriority);
     this.userPriority = checkUserPriority('userPriority', options.userPriority);
-    this.maxFrameBytes = integerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024);
-    this.maxInFlightPerConnection = integerOption('maxInFlightPerConnection', options.maxInFlightPerConnection, 4096, 1);
-    this.maxBufferedBytes = integerOption(
-      'maxBufferedBytesPerConnection',
-      options.maxBufferedBytesPerConnection,
-      8 * 1024 * 1024,
-      1024,
-    );
+    ({ maxFrameBytes: this.maxFrameBytes, maxInFlightPerConnection: this.maxInFlightPerConnection, maxBufferedBytes: this.maxBufferedBytes } =
+      peerLimits(options));
     this.connectionOptions = { maxFrameBytes: this.maxFrameBytes, tls: clientTlsOption(options.tls), ...keepaliveOptions(options) };
     this.priorityKey = priorityKeyOption(options.priorityKey);
     this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);

@@ -1,4 +1,5 @@
 import { integerOption } from '../options.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/index.ts';
 
 /**
  * The per-connection limits of a server, beyond frame size and calls in flight: what a peer
@@ -40,5 +41,29 @@ export function connectionLimits(options: ConnectionLimitOptions): ConnectionLim
     idleTimeoutMs: integerOption('idleTimeoutMs', options.idleTimeoutMs, 300_000, 0),
     frameTimeoutMs: integerOption('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1),
     slowReaderTimeoutMs: integerOption('slowReaderTimeoutMs', options.slowReaderTimeoutMs, 30_000, 1),
+  };
+}
+
+/** Options both ends of a connection take, with the same defaults on a client and a server. */
+export interface PeerLimitOptions {
+  /** Largest frame accepted, in bytes. Default 4 MiB. */
+  maxFrameBytes?: number;
+  /** Calls one connection may have unanswered. Default 4096. */
+  maxInFlightPerConnection?: number;
+  /** Bytes a connection may have waiting to be sent. Default 8 MiB. */
+  maxBufferedBytesPerConnection?: number;
+}
+
+export interface PeerLimits {
+  readonly maxFrameBytes: number;
+  readonly maxInFlightPerConnection: number;
+  readonly maxBufferedBytes: number;
+}
+
+export function peerLimits(options: PeerLimitOptions): PeerLimits {
+  return {
+    maxFrameBytes: integerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024),
+    maxInFlightPerConnection: integerOption('maxInFlightPerConnection', options.maxInFlightPerConnection, 4096, 1),
+    maxBufferedBytes: integerOption('maxBufferedBytesPerConnection', options.maxBufferedBytesPerConnection, 8 * 1024 * 1024, 1024),
   };
 }

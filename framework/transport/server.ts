@@ -8,11 +8,11 @@ import { integerOption } from '../options.ts';
 import { compoundLevel, isBusinessPriority, isUserPriority } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
 import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
-import { DEFAULT_MAX_FRAME_BYTES, RequestHeader, REQUEST_HEADER_FIELDS, packedError, unpackAt } from '../protocol/index.ts';
+import { RequestHeader, REQUEST_HEADER_FIELDS, packedError, unpackAt } from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
-import { connectionLimits, type ConnectionLimitOptions, type ConnectionLimits } from './connection-limits.ts';
+import { connectionLimits, peerLimits, type ConnectionLimitOptions, type ConnectionLimits } from './connection-limits.ts';
 import { createListener, serverTlsOption, type ServerTlsOptions } from './tls.ts';
 import { PriorityGuard, priorityKeyOption } from './priority-auth.ts';
 
@@ -101,15 +101,9 @@ export class Server implements ConnectionOwner {
   private closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
-    this.maxFrameBytes = integerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024);
-    this.maxInFlightPerConnection = integerOption('maxInFlightPerConnection', options.maxInFlightPerConnection, 4096, 1);
+    ({ maxFrameBytes: this.maxFrameBytes, maxInFlightPerConnection: this.maxInFlightPerConnection, maxBufferedBytes: this.maxBufferedBytes } =
+      peerLimits(options));
     this.maxQueueLength = integerOption('maxQueueLength', options.maxQueueLength, 10_000, 1);
-    this.maxBufferedBytes = integerOption(
-      'maxBufferedBytesPerConnection',
-      options.maxBufferedBytesPerConnection,
-      8 * 1024 * 1024,
-      1024,
-    );
     this.closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, 10_000, 0);
     const concurrency = integerOption('concurrency', options.concurrency, 1024, 1);
     this.queue = fastq(this, startQueuedCall, concurrency);
