@@ -5,11 +5,9 @@
  * message > feed) as it goes. With overload control, login and pay stay up while feed posts are
  * shed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startRuntime, stopRuntime, type RunningRuntime } from '../test/helpers/runtime.ts';
 
 const ACTIONS = [
   { name: 'login', path: '/Gateway/Login', share: 0.1, body: (user: string) => ({ userId: user, password: 'pw' }) },
@@ -101,66 +99,21 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  let demo: Demo | null = null;
-  if (values.start) {
-    try {
-      demo = await startDemo();
-    } catch (error) {
-      console.error(`surge: ${(error as Error).message}`);
-      return 1;
-    }
+  if (!values.start) return surge(new URL(values.url), values.admin === undefined ? null : new URL(values.admin), base, peak, stepSeconds);
+  // The same start-up the demo tests use: `corpc run services/demo` on free ports.
+  let demo: RunningRuntime;
+  try {
+    demo = await startRuntime(['services/demo', '--port', '0', '--http-port', '0', '--admin-port', '0']);
+  } catch (error) {
+    console.error(`surge: ${(error as Error).message}`);
+    return 1;
   }
   try {
-    return await surge(demo?.url ?? new URL(values.url), demo?.admin ?? (values.admin === undefined ? null : new URL(values.admin)), base, peak, stepSeconds);
+    console.log(`surge: started the demo (http entry :${demo.httpPort}, admin :${demo.adminPort})`);
+    return await surge(new URL(`http://127.0.0.1:${demo.httpPort}`), new URL(`http://127.0.0.1:${demo.adminPort}`), base, peak, stepSeconds);
   } finally {
-    if (demo !== null) await stopDemo(demo.child);
+    await stopRuntime(demo);
   }
-}
-
-interface Demo {
-  child: ChildProcess;
-  url: URL;
-  admin: URL;
-}
-
-/** `corpc run services/demo` on free ports; resolves once it prints that it is ready. */
-async function startDemo(): Promise<Demo> {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--conditions=corpc-source', '--import', 'tsx', 'runtime/cli.ts', 'run', 'services/demo', '--port', '0', '--http-port', '0', '--admin-port', '0'],
-    { cwd: root, env: { ...process.env, CORPC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ctrl-C drains and stops.')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`the demo exited (code ${code}) before it was ready:\n${out}`)));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  try {
-    await ready;
-  } finally {
-    clearTimeout(timer);
-  }
-  const http = /^ {2}http entry\s+(http:\/\/\S+)/m.exec(out);
-  const admin = /^ {2}admin\s+(http:\/\/\S+)/m.exec(out);
-  if (http === null || admin === null) {
-    await stopDemo(child);
-    throw new Error(`the demo did not print its addresses:\n${out}`);
-  }
-  console.log(`surge: started the demo (${http[1]}, admin ${admin[1]})`);
-  return { child, url: new URL(http[1]!), admin: new URL(admin[1]!) };
-}
-
-async function stopDemo(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await once(child, 'exit');
-  clearTimeout(timer);
 }
 
 async function surge(url: URL, admin: URL | null, base: number, peak: number, stepSeconds: number): Promise<number> {

@@ -73,6 +73,15 @@ export async function killRuntime(runtime: RunningRuntime): Promise<void> {
   await once(runtime.child, 'exit');
 }
 
+/** Drains the group (SIGTERM) and waits for it to exit; SIGKILL after 15 s. */
+export async function stopRuntime(runtime: RunningRuntime): Promise<void> {
+  if (runtime.child.exitCode !== null || runtime.child.signalCode !== null) return;
+  runtime.child.kill('SIGTERM');
+  const timer = setTimeout(() => runtime.child.kill('SIGKILL'), 15_000);
+  await once(runtime.child, 'exit');
+  clearTimeout(timer);
+}
+
 /** Requests the group's workers have read and not yet answered (from /metrics). */
 export async function inFlight(runtime: RunningRuntime): Promise<number> {
   return metricSum(await (await runtime.admin('/metrics')).text(), 'corpc_server_in_flight');
