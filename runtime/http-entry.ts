@@ -10,7 +10,7 @@ import {
   type MethodDescriptor,
   type ServiceDescriptor,
 } from 'corpc';
-import { userPriorityOfTrace, type EntryPriorities } from 'corpc/internal';
+import type { EntryPriorities } from 'corpc/internal';
 import type { Logger } from 'pino';
 import { listenHttp, pathOf } from './http-server.ts';
 import { httpStatusOf } from './http-status.ts';
@@ -129,7 +129,7 @@ export class HttpEntry {
           timeoutMs: route.timeoutMs,
           businessPriority: route.business,
           // As the entry server will: from the user id, else from the trace id.
-          userPriority: priorities.userOf(metadata, userPriorityOfTrace(traceId)),
+          userPriority: priorities.userOf(metadata, traceId),
           metadata: metadata ?? undefined,
           traceId,
         },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError } from '../errors.ts';
 import { stringOption } from '../options.ts';
+import { userPriorityOfTrace } from '../context.ts';
 import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority } from '../priority.ts';
 import type { MethodDescriptor } from '../service.ts';
 import { UserPriorities } from './user-priority.ts';
@@ -56,9 +57,12 @@ export class EntryPriorities {
     return this.table.get(descriptor.path) ?? descriptor.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
   }
 
-  /** The user priority of a request, from its metadata's user id; `fallback` when it names none. */
-  userOf(metadata: Readonly<Record<string, string>> | null, fallback: number): number {
+  /**
+   * The user priority of a request, from its metadata's user id; when it names none, derived
+   * from its trace id (so a task's calls still share one level).
+   */
+  userOf(metadata: Readonly<Record<string, string>> | null, traceId: string): number {
     const userId = metadata?.[this.userIdKey];
-    return userId === undefined || userId === '' ? fallback : this.users.of(userId);
+    return userId === undefined || userId === '' ? userPriorityOfTrace(traceId) : this.users.of(userId);
   }
 }

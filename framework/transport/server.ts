@@ -3,7 +3,7 @@ import { debuglog } from 'node:util';
 import fastq from 'fastq';
 import { RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { runInContext, userPriorityOfTrace } from '../context.ts';
+import { runInContext } from '../context.ts';
 import { integerOption } from '../options.ts';
 import { compoundLevel, isBusinessPriority, isUserPriority } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
@@ -262,7 +262,7 @@ export class Server implements ConnectionOwner {
     if (entry.entryBusiness >= 0) {
       // An entry service trusts no priority from outside: it assigns them.
       business = entry.entryBusiness;
-      user = this.entry.userOf(metadata, userPriorityOfTrace(traceId));
+      user = this.entry.userOf(metadata, traceId);
     }
     // Rejections answer with one constant message per reason (no formatting on the shedding
     // path; the answer carries the admission level, the details are in the metrics).
