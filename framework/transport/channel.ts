@@ -119,10 +119,12 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     const connections = this.connections;
     for (let i = 0; i < connections.length; i++) {
       const connection = connections[i];
-      if (connection === null || !connection!.usable) {
-        connections[i] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this);
-      }
+      if (connection === null || !connection!.usable) this.openSlot(i);
     }
+  }
+
+  private openSlot(slot: number): ClientConnection {
+    return (this.connections[slot] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this));
   }
 
   /** The least busy usable connection, opening one where a slot is free; null while backing off. */
@@ -133,7 +135,7 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
       let connection = connections[i]!;
       if (connection === null || !connection.usable) {
         if (now() < this.retryAt) continue;
-        connection = connections[i] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this);
+        connection = this.openSlot(i);
       }
       if (best === null || connection.load < best.load) best = connection;
     }
