@@ -30,6 +30,9 @@ test('bad arguments: a clear usage error, exit code 2, no load sent', async () =
     [['bench', '127.0.0.1:1', 'Echo/echo', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--module', fixture, '--data', '{"text":5}'], /--data does not fit Echo\/echo's request: text: expected a string/],
     [['bench', '127.0.0.1:1', 'Nope/echo', '--module', fixture], /has no service "Nope"/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--proto', 'services/echo/echo.proto', '--data', '{"text":5}'], /--data does not fit Echo\/echo's request: .*field "text" must be a string, got 5/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--proto', 'test/fixtures/codegen/missing.proto'], /--proto test\/fixtures\/codegen\/missing.proto: cannot read it/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--proto', 'services/echo/echo.proto', '--module', fixture], /not both/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--json', '/nonexistent-folder/run.json'], /--json \/nonexistent-folder\/run.json: its folder cannot be written \(ENOENT\)/],
   ];
   const results = await Promise.all(cases.map(([args]) => corpc(args)));

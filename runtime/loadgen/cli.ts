@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     options = parsed;
     const { resolveMethod } = await import('./method.ts');
-    method = await resolveMethod(options.method, options.body, options.module);
+    method = await resolveMethod(options.method, options.body, options.module, options.proto);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`corpc bench: ${error.message}\n\n${USAGE}`);

@@ -1,19 +1,25 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RpcError, type MethodDescriptor, type ServiceDescriptor } from 'corpc';
+import { compile } from '../../codegen/compile.ts';
+import { formatDiagnostic } from '../../codegen/diagnostics.ts';
 import { UsageError } from './options.ts';
 
 /**
  * Finds what to call for `Service/Method`. Without a module, the wire path is
  * `Service/method` (the method's first letter lowered, as `defineService` and `corpc gen` name
  * client methods). With `--module`, the service descriptor exported there is used, and its
- * request validator (generated code has one) checks the body before any load is sent.
+ * request validator (generated code has one) checks the body before any load is sent. With
+ * `--proto`, the IDL is compiled first and its generated module used the same way.
  */
 export async function resolveMethod(
   spec: string,
   body: unknown,
   modulePath: string | undefined,
+  protoPath?: string,
 ): Promise<MethodDescriptor> {
+  if (protoPath !== undefined) return withCompiledProto(protoPath, (generated) => resolveMethod(spec, body, generated));
   const slash = spec.indexOf('/');
   const serviceName = spec.slice(0, slash);
   const methodName = spec.slice(slash + 1);
@@ -58,4 +64,30 @@ function isService(value: unknown): value is ServiceDescriptor {
   if (typeof value !== 'object' || value === null) return false;
   const { name, methods } = value as { name?: unknown; methods?: unknown };
   return typeof name === 'string' && typeof methods === 'object' && methods !== null;
+}
+
+/**
+ * Compiles an IDL file with `corpc gen`'s compiler into a scratch folder under the working
+ * directory (so the generated `import … from 'corpc'` resolves as the project's own code does),
+ * runs `use` with the generated module's path, then removes the folder.
+ */
+async function withCompiledProto<T>(protoPath: string, use: (modulePath: string) => Promise<T>): Promise<T> {
+  let result: ReturnType<typeof compile>;
+  try {
+    result = compile([protoPath]);
+  } catch (error) {
+    throw new UsageError(`--proto ${protoPath}: cannot read it (${(error as Error).message})`);
+  }
+  if (result.diagnostics.length > 0) {
+    const lines = result.diagnostics.map((d) => `  ${formatDiagnostic(d)}`);
+    throw new UsageError(`--proto ${protoPath} has errors:\n${lines.join('\n')}`);
+  }
+  const folder = mkdtempSync(join(process.cwd(), '.corpc-bench-'));
+  try {
+    for (const module of result.modules) writeFileSync(join(folder, module.name), module.code);
+    const own = result.modules.find((module) => module.source.endsWith(basename(protoPath)))!;
+    return await use(join(folder, own.name));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
