@@ -74,6 +74,11 @@ function filtered(advertised: number, perLevel: number, strays: readonly number[
   return levels;
 }
 
+/** `perLevel` requests at each user level of `business`. */
+function everyUser(business: number, perLevel: number): number[] {
+  return Array.from({ length: USER_LEVELS * perLevel }, (_, i) => compoundLevel(business, Math.floor(i / perLevel)));
+}
+
 test('starts admitting everything', () => {
   const worker = new SimulatedWorker(1000);
   assert.is(worker.level, ADMIT_ALL);
@@ -151,6 +156,33 @@ test('a window in which callers sent nothing raises by a bounded step', () => {
   (worker.controller.policy as { level: number }).level = compoundLevel(3, 5);
   worker.controller.endWindow(1000);
   assert.is(worker.level, compoundLevel(3, 5) + USER_LEVELS);
+});
+
+test('the raise extrapolates from the density of the current business priority, not of the levels below it', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  policy.level = compoundLevel(10, 1);
+  // Callers filter: 100 requests at business priority 0, and 4 at each admitted user level of 10.
+  const levels = [...Array(100).fill(compoundLevel(0, 50)), ...filtered(policy.level, 4)];
+  driveWindow(controller, 0, levels, levels.length, 1);
+  // Missing: beta (1%) of 108, about one request, at 4 a level: one user level up. The density of
+  // the last 128 levels (8 requests, 126 of the levels empty) would have said 18 levels.
+  assert.is(policy.level, compoundLevel(10, 2));
+});
+
+test('a raise crosses empty business priorities to the first user level of the next one that carried load, not past it', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  // A spike: business priorities 0 and 10 arrive, the worker is overloaded and cuts into 0.
+  let at = driveWindow(controller, 0, [...everyUser(0, 10), ...everyUser(10, 10)], 100, 200);
+  assert.ok(policy.level < compoundLevel(1, 0), `level ${policy.level}`);
+  // Calm again, with only business priority 0 left under the level (callers filter the rest).
+  policy.level = compoundLevel(1, 3);
+  at = driveWindow(controller, at, everyUser(0, 10), 1280, 1);
+  assert.is(policy.level, compoundLevel(10, 0));
+  // There, the density of business priority 10 is measured before more of it is admitted.
+  driveWindow(controller, at, [...everyUser(0, 10), ...filtered(policy.level, 10)], 1290, 1);
+  assert.ok(policy.level > compoundLevel(10, 0) && policy.level < compoundLevel(10, 20), `level ${policy.level}`);
 });
 
 test('a window overloaded only by loop delay while few requests arrived does not hold recovery at beta', () => {

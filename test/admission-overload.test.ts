@@ -183,14 +183,40 @@ test('a callee rejection is retried on the next endpoint; a local rejection neve
     for (let i = 0; i < 4; i++) await channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 });
     const single = createChannel(busy.target, { maxRetries: 3 });
     const first = await rejection(single.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));
-    // The retry of the callee's rejection met the level the callee reported: shed locally, not retried further.
-    assert.is((first as RpcError).reason, 'local_admission');
+    // The callee's answer brought a level that sheds the call, and no other endpoint admits it:
+    // the callee's rejection is the outcome, not retried, and the retry budget is untouched.
+    assert.is((first as RpcError).reason, 'admission_level');
+    assert.is(single.retryBudget.available(5), 10);
+    const second = await rejection(single.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));
+    assert.is((second as RpcError).reason, 'local_admission');
     assert.is(busy.server.stats().inFlight, 0);
     await single.close();
   } finally {
     await channel.close();
     await busy.server.close();
     await idle.server.close();
+  }
+});
+
+test("a retry takes a token from its business priority's budget, only when some endpoint still admits the call", async () => {
+  const servers = [await serve(Work, handlers, { admission: { policy: 'dagor' } }), await serve(Work, handlers, { admission: { policy: 'dagor' } })];
+  const channel = createChannel(servers.map((s) => s.target).join(','), { maxRetries: 3, retryBudgetRatio: 0 });
+  try {
+    while (channel.endpoints().filter((e) => e.state === 'ready').length < 2) {
+      await channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 });
+    }
+    // Both servers start shedding everything below business priority 0; the client has not heard yet.
+    for (const { server } of servers) (server.admission.policy as { level: number }).level = 127;
+    const error = await rejection(channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));
+    // The first server's rejection is retried on the second (one token); the second's rejection
+    // leaves no endpoint that admits the call, so it is the outcome and costs nothing more.
+    assert.is((error as RpcError).reason, 'admission_level');
+    assert.is(channel.retryBudget.available(5), 9);
+    // Each business priority has its own budget: the most important calls still have all of theirs.
+    assert.is(channel.retryBudget.available(0), 10);
+  } finally {
+    await channel.close();
+    await Promise.all(servers.map(({ server }) => server.close()));
   }
 });
 

@@ -1,4 +1,4 @@
-import { ADMIT_ALL, USER_LEVELS } from '../priority.ts';
+import { ADMIT_ALL, BUSINESS_LEVELS, USER_LEVELS } from '../priority.ts';
 import type { AdmissionPolicy, AdmissionWindow } from './policy.ts';
 
 export interface DagorPolicyOptions {
@@ -56,10 +56,12 @@ const MIN_KEEP = 0.75;
  *
  * The trap: once callers filter locally, the histogram no longer shows the load above the
  * level, so the walk cannot find `(1 + beta) * N`. Then the raise is extrapolated from the
- * density of arrivals in the last 128 levels at or below the current one (user priorities are a
- * uniform hash, so the density just below the level predicts the density just above it), and
- * bounded by `maxRaiseLevels`. With no arrivals in that band it raises by `maxRaiseLevels`, doubled per
- * consecutive calm window (crossing levels where nothing arrives admits nothing new). The level
+ * density of arrivals at the user levels of the current business priority up to the level (user
+ * priorities are a uniform hash, so the density just below the level predicts the density just
+ * above it), and bounded by `maxRaiseLevels`. With no arrivals in that band, it crosses the empty
+ * levels (admitting nothing new) up to the first user level of the next business priority that
+ * has carried load, where one window measures the density before more of it is admitted; with
+ * none known above, it raises by `maxRaiseLevels`, doubled per consecutive calm window. The level
  * therefore moves by about the same load fraction whether or not callers filter: it converges
  * instead of jumping to "admit all" and collapsing again.
  *
@@ -79,6 +81,11 @@ export class DagorPolicy implements AdmissionPolicy {
   private ceiling = Infinity;
   /** Calm windows since the ceiling was set. */
   private sinceCeiling = 0;
+  /**
+   * Business priorities that have had arrivals (1) since the worker started: once callers filter,
+   * the load above the level is invisible, and a raise must not cross one of these whole.
+   */
+  private readonly seenBusiness = new Uint8Array(BUSINESS_LEVELS);
   private readonly options: DagorPolicyOptions;
 
   constructor(name: string, options: DagorPolicyOptions) {
@@ -120,7 +127,7 @@ export class DagorPolicy implements AdmissionPolicy {
       // admit less by a share of the backlog as well, but at most a quarter of the load more (a
       // deeper cut at a 10x step fell into the most important business priority).
       const keep = (1 - o.alpha) * Math.max(MIN_KEEP * served, served - excess * DRAIN_SHARE);
-      this.level = Math.min(this.level, lowered(window.histogram, keep, this.level));
+      this.level = Math.min(this.level, lowered(window.histogram, keep, this.level, this.seenBusiness));
     } else if (this.level < ADMIT_ALL) {
       const rate = window.admitted / durationMs;
       if (this.ceiling < Infinity && (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)) {
@@ -132,40 +139,79 @@ export class DagorPolicy implements AdmissionPolicy {
       const threshold = (1 - o.alpha) * this.ceiling;
       if (rate * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / rate - 1);
       // Far below the load the worker served when last overloaded (after a deep cut): close half
-      // the gap a window, instead of crawling back from beta while capacity sits idle.
-      else if (rate > 0 && threshold < Infinity) fraction = Math.max(fraction, Math.min(MAX_RAISE_FRACTION, (threshold / rate - 1) / 2));
+      // the gap a window, instead of crawling back from beta while capacity sits idle (never
+      // past the ceiling, however far below it the rate is).
+      else if (rate > 0 && threshold < Infinity) fraction = Math.max(fraction, (threshold / rate - 1) / 2);
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
-      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep);
+      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep, this.seenBusiness);
     }
   }
 }
 
-/** The highest level whose cumulative arrivals are at most `target` (never below 0). */
-function lowered(histogram: Uint32Array, target: number, current: number): number {
+/**
+ * The highest level whose cumulative arrivals are at most `target` (never below 0). Marks in
+ * `seen` the business priorities that had arrivals on the way.
+ */
+function lowered(histogram: Uint32Array, target: number, current: number, seen: Uint8Array): number {
   let cumulative = 0;
+  let lowest = -1;
   for (let level = 0; level <= current; level++) {
-    cumulative += histogram[level]!;
-    if (cumulative > target) return level > 0 ? level - 1 : 0;
+    const count = histogram[level]!;
+    if (count === 0) continue;
+    seen[(level / USER_LEVELS) | 0] = 1;
+    cumulative += count;
+    if (cumulative > target && lowest === -1) lowest = level > 0 ? level - 1 : 0;
   }
-  return current;
+  return lowest === -1 ? current : lowest;
 }
 
-/** The lowest level whose cumulative arrivals reach `(1 + fraction) * admitted`, extrapolated when unseen. */
-function raised(histogram: Uint32Array, current: number, admitted: number, fraction: number, maxStep: number, emptyStep: number): number {
+/**
+ * The lowest level whose cumulative arrivals reach `(1 + fraction) * admitted`, extrapolated when
+ * unseen. Marks in `seen` the business priorities that had arrivals.
+ */
+function raised(
+  histogram: Uint32Array,
+  current: number,
+  admitted: number,
+  fraction: number,
+  maxStep: number,
+  emptyStep: number,
+  seen: Uint8Array,
+): number {
   const target = (1 + fraction) * admitted;
   let cumulative = 0;
   let highestSeen = current;
+  let reached = -1;
   for (let level = 0; level <= ADMIT_ALL; level++) {
     const count = histogram[level]!;
+    if (count === 0) continue;
+    seen[(level / USER_LEVELS) | 0] = 1;
     cumulative += count;
-    if (count > 0 && level > highestSeen) highestSeen = level;
-    if (level > current && cumulative >= target && count > 0) return level;
+    if (level > highestSeen) highestSeen = level;
+    if (reached === -1 && level > current && cumulative >= target) reached = level;
   }
-  // Blind: callers filter what lies above the level. Extrapolate from the density just below it.
+  if (reached !== -1) return reached;
+  // Blind: callers filter what lies above the level. Extrapolate from the density of arrivals at
+  // the user levels of the current business priority up to the level (user priorities are a
+  // uniform hash within one business priority; another business priority may carry any load).
+  const business = (current / USER_LEVELS) | 0;
+  const bandStart = business * USER_LEVELS;
   let band = 0;
-  for (let level = Math.max(0, current - USER_LEVELS + 1); level <= current; level++) band += histogram[level]!;
-  const missing = target - cumulative;
-  const step = band > 0 ? Math.min(maxStep, Math.max(1, Math.ceil((missing * USER_LEVELS) / band))) : emptyStep;
-  return Math.min(ADMIT_ALL, highestSeen + step);
+  for (let level = bandStart; level <= current; level++) band += histogram[level]!;
+  if (band > 0 || seen[business] === 1) {
+    // A business priority that has carried load but sent nothing to these levels in this window
+    // counts as one arrival: an upper estimate of its density, so the step stays cautious.
+    const missing = target - cumulative;
+    const step = Math.min(maxStep, Math.max(1, Math.ceil((missing * (current - bandStart + 1)) / Math.max(1, band))));
+    return Math.min(ADMIT_ALL, highestSeen + step);
+  }
+  // Empty levels: crossing them admits nothing, so go straight to the first user level of the next
+  // business priority that carried load, where one window measures its density before more of it
+  // is admitted (admitting all of it at once floods the worker when it carries most of the
+  // traffic). None known above: a step that doubles per calm window.
+  for (let next = business + 1; next < BUSINESS_LEVELS; next++) {
+    if (seen[next] === 1) return next * USER_LEVELS;
+  }
+  return Math.min(ADMIT_ALL, highestSeen + emptyStep);
 }

@@ -164,9 +164,8 @@ class Endpoint implements ConnectionEvents, BalancedEndpoint {
     return this.admission.level;
   }
 
-  onAdmissionLevel(level: number, ok: boolean, time: number): void {
+  onAdmissionLevel(level: number, time: number): void {
     this.admission.update(level, time);
-    if (ok) this.channel.retryBudget.success();
   }
 
   onReady(): void {
@@ -363,11 +362,17 @@ export class Channel implements CallOwner {
     });
   }
 
+  /** @internal The call got its answer: its business priority earns retries. */
+  callSucceeded(call: ClientCall): void {
+    this.retryBudget.success(call.business);
+  }
+
   /**
    * @internal An attempt failed. Retried, on another endpoint when there is one, within the
    * deadline and at most `maxRetries` times: a request the server never started (it was draining);
    * under the retry budget, an overload rejection that a server decided (never a local one), and
-   * a dropped connection for an idempotent method.
+   * a dropped connection for an idempotent method — but not when every endpoint's level sheds
+   * the call: then the callee's own answer is the outcome.
    */
   attemptFailed(call: ClientCall, error: RpcError): void {
     const at = now();
@@ -376,12 +381,26 @@ export class Channel implements CallOwner {
       call.deadline - at >= 1 &&
       this.state === 'open' &&
       call.parent?.cancelled !== true &&
-      (isNeverStarted(error) || (retryableUnderBudget(error, call.method) && this.retryBudget.trySpend()));
+      (isNeverStarted(error) ||
+        (retryableUnderBudget(error, call.method) && !this.shedEverywhere(compoundLevel(call.business, call.user), at) && this.retryBudget.trySpend(call.business)));
     if (!retry) return call.reject(error);
     call.retries++;
     call.lastAddress = error instanceof RemoteRpcError ? error.peer : null;
     debug('%s: retrying (attempt %d) after %s', call.method.path, call.retries + 1, error.reason ?? error.code);
     this.send(call, at);
+  }
+
+  /**
+   * True when every ready endpoint's reported level sheds calls of `level`: a retry would only be
+   * shed locally, so it must not take a token from the budget (under a spike, rejected calls of a
+   * low priority would otherwise spend it all, and the retries of the most important calls, which
+   * another endpoint still admits, would find it empty).
+   */
+  private shedEverywhere(level: number, at: number): boolean {
+    const ready = this.ready;
+    if (ready.length === 0) return false;
+    for (let i = 0; i < ready.length; i++) if (!ready[i]!.admission.sheds(level, at)) return false;
+    return true;
   }
 
   /** One attempt, at `start` (a `now()` reading): pick an endpoint, shed locally or send. Any failure here is the call's outcome. */

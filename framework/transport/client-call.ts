@@ -7,6 +7,7 @@ import type { ClientConnection } from './client-connection.ts';
 /** Where a call goes back to when an attempt fails: the channel, which may send it again. */
 export interface CallOwner {
   attemptFailed(call: ClientCall, error: RpcError): void;
+  callSucceeded(call: ClientCall): void;
 }
 
 /**
@@ -55,6 +56,7 @@ export class ClientCall implements TimerEntry, ContextChild {
   resolve(value: unknown): void {
     if (this.done) return;
     this.done = true;
+    this.owner.callSucceeded(this);
     this.resolveCall(value);
   }
 

@@ -19,9 +19,8 @@ export const enum ClientConnectionState {
 
 /** What a connection reports to the endpoint that owns it. */
 export interface ConnectionEvents {
-  /** The server answered (`ok`: successfully) and told its admission level. */
-  /** The server answered (`ok`: successfully) at `time` (when its bytes were read) and told its admission level. */
-  onAdmissionLevel(level: number, ok: boolean, time: number): void;
+  /** The server answered at `time` (when its bytes were read) and told its admission level. */
+  onAdmissionLevel(level: number, time: number): void;
   onReady(connection: ClientConnection): void;
   /** The connection is gone; `error` says why when it failed. */
   onClosed(connection: ClientConnection, error: RpcError | null): void;
@@ -197,7 +196,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
   }
 
   private answer(kind: number, id: number, buf: Buffer, start: number, end: number): void {
-    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5), kind === FrameKind.RESPONSE, this.lastReadAt);
+    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5), this.lastReadAt);
     const call = this.pending.get(id);
     // No call: it was abandoned (deadline, cancel) before the answer came. Nothing to do.
     if (call === undefined) return;
