@@ -3,6 +3,7 @@
  * it may change between minor versions.
  */
 export { now, sharedWheel, TimingWheel } from './deadline.ts';
+export { InFlightTable } from './transport/in-flight-table.ts';
 export type { TimerEntry } from './deadline.ts';
 export { runInContext, userPriorityOfTrace } from './context.ts';
 export { integerOption, numberOption, booleanOption, stringOption, oneOfOption } from './options.ts';

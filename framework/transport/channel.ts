@@ -341,25 +341,16 @@ export class Channel implements CallOwner {
       options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
     const metadata = options?.metadata ?? parent?.metadata ?? null;
-    return new Promise((resolve, reject) => {
-      const call = new ClientCall(
-        this,
-        descriptor,
-        request,
-        parent,
-        deadline,
-        Math.max(1, Math.floor(deadline - start)),
-        business,
-        user,
-        traceId,
-        metadata,
-        resolve,
-        reject,
-      );
+    const call = new ClientCall(this, descriptor, request, parent, deadline, Math.max(1, Math.floor(deadline - start)), business, user, traceId, metadata);
+    try {
       const signal = options?.signal;
       if (signal !== undefined) watchSignal(signal, call);
       this.send(call, start);
-    });
+    } catch (error) {
+      // A call never throws: whatever went wrong is its outcome.
+      call.reject(RpcError.from(error));
+    }
+    return call.promise;
   }
 
   /** @internal The call got its answer: its business priority earns retries. */

@@ -30,6 +30,10 @@ export class ClientCall implements TimerEntry, ContextChild {
   /** The address the last failed attempt went to: a retry prefers another. */
   lastAddress: string | null = null;
   private done = false;
+  /** Settles with the call's single outcome. */
+  readonly promise: Promise<unknown>;
+  private resolveCall!: (value: unknown) => void;
+  private rejectCall!: (error: RpcError) => void;
 
   constructor(
     private readonly owner: CallOwner,
@@ -43,9 +47,14 @@ export class ClientCall implements TimerEntry, ContextChild {
     readonly user: number,
     readonly traceId: string,
     readonly metadata: Metadata | null,
-    private readonly resolveCall: (value: unknown) => void,
-    private readonly rejectCall: (error: RpcError) => void,
-  ) {}
+  ) {
+    // The executor only hands over the settle functions: a closure over `this` alone, where one
+    // over every argument of Channel.call cost a context object per call.
+    this.promise = new Promise((resolve, reject) => {
+      this.resolveCall = resolve;
+      this.rejectCall = reject;
+    });
+  }
 
   /** True once the call has its outcome. */
   get settled(): boolean {

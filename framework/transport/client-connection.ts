@@ -4,6 +4,7 @@ import { RpcError, Status, isStatus } from '../errors.ts';
 import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
 import { FrameDecoder, FrameKind, FrameWriter, unpackAt, type FrameSink } from '../protocol/index.ts';
 import type { ClientCall } from './client-call.ts';
+import { InFlightTable } from './in-flight-table.ts';
 import type { ClientConnectionOptions } from './keepalive.ts';
 import { openSocket } from './tls.ts';
 
@@ -40,7 +41,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
   timerNext: TimerEntry | null = null;
   readonly address: string;
   state = ClientConnectionState.Connecting;
-  readonly pending = new Map<number, ClientCall>();
+  readonly pending = new InFlightTable<ClientCall>();
   readonly writer: FrameWriter;
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
@@ -100,7 +101,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
     this.writer.request(id, header, call.request);
     call.connection = this;
     call.id = id;
-    this.pending.set(id, call);
+    this.pending.add(call);
     sharedWheel.add(call, call.deadline);
     call.parent?.addChild(call);
   }
@@ -262,7 +263,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
   }
 
   private settle(call: ClientCall): void {
-    this.pending.delete(call.id);
+    this.pending.remove(call);
     call.connection = null;
     sharedWheel.remove(call);
     call.parent?.removeChild(call);
@@ -282,7 +283,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
     const error =
       this.closeReason ??
       new RpcError(Status.UNAVAILABLE, `connection to ${this.address} closed by the server`, { reason: 'connection_closed' });
-    const unanswered = [...this.pending.values()];
+    const unanswered = this.pending.values();
     for (const call of unanswered) this.settle(call);
     // The endpoint learns first, so a retry below does not pick this connection's slot mid-update.
     this.events.onClosed(this, wasReady ? null : error);

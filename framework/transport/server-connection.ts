@@ -5,6 +5,7 @@ import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
 import { FrameDecoder, FrameKind, FrameWriter, type FrameSink } from '../protocol/index.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { ServerCall } from './server-call.ts';
+import { InFlightTable } from './in-flight-table.ts';
 
 const debug = debuglog('corpc:server');
 
@@ -48,7 +49,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
   readonly writer: FrameWriter;
   readonly peer: string;
   /** Requests read on this connection and not yet answered, by id (for CANCEL). */
-  readonly calls = new Map<number, ServerCall>();
+  readonly calls = new InFlightTable<ServerCall>();
   state = ConnectionState.Open;
   /** Draining, and the time given to requests already on their way is over. */
   private lingerOver = false;
@@ -222,7 +223,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
 
   /** Called when one of this connection's calls has been answered or dropped. */
   callFinished(call: ServerCall): void {
-    this.calls.delete(call.id);
+    this.calls.remove(call);
     if (this.calls.size === 0) {
       this.lastActiveAt = now();
       if (this.limits.idleTimeoutMs > 0 && this.state === ConnectionState.Open) this.armBy(this.lastActiveAt + this.limits.idleTimeoutMs);

@@ -288,7 +288,7 @@ export class Server implements ConnectionOwner {
       end,
       arrivedAt,
     );
-    connection.calls.set(id, call);
+    connection.calls.add(call);
     this.queued++;
     this.queue.push(call, noop);
   }
