@@ -185,6 +185,22 @@ test('a raise crosses empty business priorities to the first user level of the n
   assert.ok(policy.level > compoundLevel(10, 0) && policy.level < compoundLevel(10, 20), `level ${policy.level}`);
 });
 
+test('after a cut, calls sent before callers learned the new level do not pass for the whole load above it', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  // Overloaded: 1,280 offered, 400 served (the ceiling: 400 a window).
+  let at = driveWindow(controller, 0, everyUser(10, 10), 400, 100);
+  assert.ok(controller.metrics()!.overloaded);
+  // Calm, far below the ceiling, so the raise is large. Callers filter at (10, 10), but one call
+  // per level above it still arrives from callers that had not heard of the level yet.
+  policy.level = compoundLevel(10, 10);
+  const strays = Array.from({ length: USER_LEVELS - 11 }, (_, i) => compoundLevel(10, 11 + i));
+  at = driveWindow(controller, at, filtered(policy.level, 10, strays), 110, 1);
+  // The raise comes from the density of what callers send (10 a level), not from the strays (1 a
+  // level, which would say the whole of business priority 10 costs little more).
+  assert.ok(policy.level > compoundLevel(10, 10) && policy.level <= compoundLevel(10, 40), `level ${policy.level}`);
+});
+
 test('a window overloaded only by loop delay while few requests arrived does not hold recovery at beta', () => {
   const controller = controllerAtZero();
   const policy = controller.policy as { level: number };

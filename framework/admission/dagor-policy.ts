@@ -52,7 +52,8 @@ const MIN_KEEP = 0.75;
  *   queuing time is the backlog of an earlier window, not this window's load: the level holds
  *   instead of sinking 5% a window until the backlog is gone (it fell into the highest business
  *   priority after a 10x step before this rule).
- * - Calm: raise to the lowest level whose cumulative arrivals reach `(1 + beta) * N`.
+ * - Calm: raise to the lowest level whose cumulative arrivals reach `(1 + beta) * N` (counting,
+ *   when callers filter, only the arrivals up to the level: see the trap below).
  *
  * The trap: once callers filter locally, the histogram no longer shows the load above the
  * level, so the walk cannot find `(1 + beta) * N`. Then the raise is extrapolated from the
@@ -144,7 +145,7 @@ export class DagorPolicy implements AdmissionPolicy {
       else if (rate > 0 && threshold < Infinity) fraction = Math.max(fraction, (threshold / rate - 1) / 2);
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
-      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep, this.seenBusiness);
+      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep, this.seenBusiness, !o.advertise);
     }
   }
 }
@@ -168,7 +169,8 @@ function lowered(histogram: Uint32Array, target: number, current: number, seen: 
 
 /**
  * The lowest level whose cumulative arrivals reach `(1 + fraction) * admitted`, extrapolated when
- * unseen. Marks in `seen` the business priorities that had arrivals.
+ * unseen (always, when callers filter: `seesAbove` false). Marks in `seen` the business priorities
+ * that had arrivals.
  */
 function raised(
   histogram: Uint32Array,
@@ -178,6 +180,7 @@ function raised(
   maxStep: number,
   emptyStep: number,
   seen: Uint8Array,
+  seesAbove: boolean,
 ): number {
   const target = (1 + fraction) * admitted;
   let cumulative = 0;
@@ -187,6 +190,10 @@ function raised(
     const count = histogram[level]!;
     if (count === 0) continue;
     seen[(level / USER_LEVELS) | 0] = 1;
+    // When callers filter, what arrives above the level is only what they sent before they
+    // learned it (mostly in the window after a cut): a sample, which would make a raise look
+    // cheap. The load above is then extrapolated instead (below).
+    if (level > current && !seesAbove) continue;
     cumulative += count;
     if (level > highestSeen) highestSeen = level;
     if (reached === -1 && level > current && cumulative >= target) reached = level;
