@@ -1,6 +1,7 @@
 export * from './frames.ts';
 export * from './decoder.ts';
 export * from './writer.ts';
+export * from './request-header.ts';
 
 import { unpackr } from './frames.ts';
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { REUSE_BUFFER_MODE } from 'msgpackr';
 import { FrameKind, LENGTH_BYTES, PREFACE, packr } from './frames.ts';
+import { requestHeaderLength, writeRequestHeader } from './request-header.ts';
 
 const SLAB_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -104,7 +105,7 @@ export class FrameWriter {
     this.schedule();
   }
 
-  /** `header` is the msgpack-ready request header array (see frames.ts). Throws, writing nothing, if either cannot be encoded. */
+  /** `header` is the request header array (see frames.ts). Throws, writing nothing, if either cannot be encoded. */
   request(id: number, header: unknown[], body: unknown): void {
     let bodyBytes: Packed | null = null;
     let bodyStart = 0;
@@ -114,13 +115,16 @@ export class FrameWriter {
       bodyStart = bodyBytes.start;
       bodyLength = bodyBytes.end - bodyStart;
     }
-    // Packed after the body: msgpackr appends, so both ranges stay intact until copied.
-    const headerBytes = pack(header);
-    const headerLength = headerBytes.end - headerBytes.start;
+    // The usual header is written by hand (request-header.ts); any other goes through msgpackr,
+    // packed after the body: msgpackr appends, so both ranges stay intact until copied.
+    let headerLength = requestHeaderLength(header);
+    const headerBytes = headerLength === -1 ? pack(header) : null;
+    if (headerBytes !== null) headerLength = headerBytes.end - headerBytes.start;
     const offset = this.begin(FrameKind.REQUEST, id, 2 + headerLength + bodyLength);
     const slab = this.slab;
     slab.writeUInt16BE(headerLength, offset);
-    copyBytes(headerBytes, headerBytes.start, headerBytes.end, slab, offset + 2);
+    if (headerBytes === null) writeRequestHeader(header, slab, offset + 2);
+    else copyBytes(headerBytes, headerBytes.start, headerBytes.end, slab, offset + 2);
     if (bodyBytes !== null) copyBytes(bodyBytes, bodyStart, bodyStart + bodyLength, slab, offset + 2 + headerLength);
   }
 
