@@ -257,7 +257,7 @@ export class Channel implements CallOwner {
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly admissionLevelTtlMs: number;
-  /** @internal */
+  /** Retries of overload rejections left, per business priority (`retryBudget.available(business)`). */
   readonly retryBudget: RetryBudget;
   private readonly timeoutMs: number;
   private readonly businessPriority: number | undefined;
