@@ -40,4 +40,18 @@ test('a call that outlives a table’s worth of later ids is kept, whatever the 
   assert.equal(new Set(table.values()), new Set([slow, ...colliding.filter((_, i) => i !== 3)]));
 });
 
+test('ids chosen to collide cannot make the table outgrow the calls in flight', () => {
+  const table = new InFlightTable<{ id: number }>();
+  table.add(entry(1));
+  table.add(entry(1 + 65_536));
+  table.add(entry(1 + 2 ** 20));
+  assert.is(table.size, 3);
+  assert.ok(table.capacity <= 64, `capacity ${table.capacity}`);
+  assert.is(table.get(1 + 2 ** 20)?.id, 1 + 2 ** 20);
+  // Many calls in flight in sequence: the table grows with them.
+  for (let id = 2; id < 2_000; id++) table.add(entry(id));
+  assert.ok(table.capacity >= 2_000 && table.capacity <= 4 * 2_002, `capacity ${table.capacity}`);
+  assert.is(table.size, 2_001);
+});
+
 test.run();

@@ -1,5 +1,7 @@
-/** Below this many slots the table doubles when two calls in flight want the same slot. */
+/** Below this many slots the table doubles when two calls in flight want the same slot… */
 const MAX_SLOTS = 1 << 16;
+/** …and while it has fewer than this many slots per entry. */
+const SLOTS_PER_ENTRY = 4;
 const INITIAL_SLOTS = 64;
 
 /**
@@ -8,8 +10,10 @@ const INITIAL_SLOTS = 64;
  * holds them with no hashing and none of the rehashing a Map does under constant insert and
  * delete (that churn was the largest source of garbage promoted to the old generation in a
  * client at 128 calls in flight). A slot already taken (a call that outlived a table's worth of
- * later ids, or a peer that picks its own ids) doubles the table up to MAX_SLOTS; beyond that,
- * the newcomer goes to an overflow Map, so memory stays bounded whatever ids a peer sends.
+ * later ids, or a peer that picks its own ids) doubles the table, as long as it stays within
+ * SLOTS_PER_ENTRY slots per call in flight and MAX_SLOTS; otherwise the newcomer goes to an
+ * overflow Map. Memory thus follows the number of calls in flight, whatever ids a peer sends
+ * (two calls with ids 2^16 apart cannot make a server allocate 2^16 slots).
  */
 export class InFlightTable<T extends { readonly id: number }> {
   private slots: (T | undefined)[] = new Array<T | undefined>(INITIAL_SLOTS).fill(undefined);
@@ -19,6 +23,11 @@ export class InFlightTable<T extends { readonly id: number }> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Slots allocated (for tests and memory accounting). */
+  get capacity(): number {
+    return this.slots.length;
   }
 
   get(id: number): T | undefined {
@@ -33,7 +42,8 @@ export class InFlightTable<T extends { readonly id: number }> {
 
   /** Adds `entry` under its id, which must not be in the table already. */
   add(entry: T): void {
-    while (this.slots[entry.id & this.mask] !== undefined && this.slots.length < MAX_SLOTS) this.grow();
+    const limit = Math.min(MAX_SLOTS, SLOTS_PER_ENTRY * (this.count + 1));
+    while (this.slots[entry.id & this.mask] !== undefined && this.slots.length < limit) this.grow();
     const index = entry.id & this.mask;
     if (this.slots[index] === undefined) this.slots[index] = entry;
     else this.overflow.set(entry.id, entry);
