@@ -99,7 +99,7 @@ export class RequestContext implements TimerEntry {
   get signal(): AbortSignal {
     if (this.controller === null) {
       this.controller = new AbortController();
-      const reason = this.cancellation ?? (now() >= this.deadline ? this.deadlineError() : null);
+      const reason = this.cancellationAt(now());
       if (reason !== null) this.controller.abort(reason);
       else if (!this.ended) sharedWheel.add(this, this.deadline);
     }
@@ -108,8 +108,14 @@ export class RequestContext implements TimerEntry {
 
   /** Throws the cancellation (CANCELLED or DEADLINE_EXCEEDED) if the request should stop now. */
   throwIfCancelled(): void {
-    if (this.cancellation !== null) throw this.cancellation;
-    if (now() >= this.deadline) throw this.deadlineError();
+    const reason = this.cancellationAt(now());
+    if (reason !== null) throw reason;
+  }
+
+  /** Why the request must stop at `time` (a `now()` reading): the caller's cancellation or the deadline; null while it may go on. */
+  cancellationAt(time: number): RpcError | null {
+    if (this.cancellation !== null) return this.cancellation;
+    return time >= this.deadline ? this.deadlineError() : null;
   }
 
   /** Ends the request early: aborts its signal and cancels every call and wait started under it. */

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RpcError, Status, context, createClient, defineService, method } from 'corpc';
+import { protocol } from 'corpc/internal';
+import { RawPeer } from './helpers/raw-peer.ts';
 import { delay, rejection, serve } from './helpers/servers.ts';
 
 const Work = defineService('Work', {
@@ -63,6 +65,24 @@ test('the deadline passing aborts the handler’s signal on the server', async (
     assert.ok(['DEADLINE_EXCEEDED', 'CANCELLED'].includes(aborted.get('a') ?? ''), `saw ${aborted.get('a')}`);
   } finally {
     client.destroy();
+    await server.close(0);
+  }
+});
+
+test('a result the handler returns after the deadline is not sent: the caller gets DEADLINE_EXCEEDED', async () => {
+  const { server, target } = await workServer();
+  // A raw peer, which enforces no deadline of its own: what it receives is the server's answer.
+  const peer = await RawPeer.connect(Number(target.split(':')[1]));
+  try {
+    peer.preface();
+    peer.write(peer.request(1, ['Work/slow', 30, 10, 5, 'late-result', null], { ms: 80 }));
+    for (let i = 0; i < 200 && !peer.frameKinds().includes(protocol.FrameKind.ERROR); i++) await delay(10);
+    assert.equal(peer.frameKinds(), [protocol.FrameKind.ERROR], 'one answer, an error');
+    const answer = peer.received.subarray(protocol.PREFACE.length);
+    const [status] = protocol.unpackAt(answer, 11, answer.length) as [number];
+    assert.is(status, Status.DEADLINE_EXCEEDED);
+  } finally {
+    peer.socket.destroy();
     await server.close(0);
   }
 });

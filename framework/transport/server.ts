@@ -332,6 +332,12 @@ export class Server implements ConnectionOwner {
 
   /** @internal */
   answer(call: ServerCall, result: unknown): void {
+    // A result that comes after the deadline, or after the caller cancelled, is not sent: the
+    // caller has given up (or will at its own deadline), and a late success would race the
+    // DEADLINE_EXCEEDED it is owed.
+    const time = now();
+    const cancellation = call.cancellationAt(time);
+    if (cancellation !== null) return this.answerError(call, cancellation.status, cancellation.message, cancellation.reason);
     if (this.mayAnswer(call)) {
       try {
         call.connection.writer.response(call.id, this.admissionLevel, result);
@@ -340,7 +346,7 @@ export class Server implements ConnectionOwner {
         return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
       }
     }
-    this.finish(call);
+    this.finish(call, time);
   }
 
   /** @internal */
@@ -371,10 +377,10 @@ export class Server implements ConnectionOwner {
     return !call.done && call.connection.state !== ConnectionState.Closed;
   }
 
-  private finish(call: ServerCall): void {
+  private finish(call: ServerCall, time = now()): void {
     if (call.done) return;
     call.done = true;
-    if (call.startedAt > 0) this.admission.finish(now() - call.arrivedAt);
+    if (call.startedAt > 0) this.admission.finish(time - call.arrivedAt);
     call.end();
     call.connection.callFinished(call);
     call.connection.pauseIfBacklogged();
