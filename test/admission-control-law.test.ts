@@ -151,6 +151,28 @@ test('recovers to admitting everything when the load falls, also when callers fi
   }
 });
 
+test('after a long spike, a level left low climbs back to what the worker served within a few windows', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  // Overloaded once: 1,000 served in the window. Then calm windows near that rate, until the
+  // ceiling no longer holds (the level held the spike at capacity); the spike leaves it low.
+  let at = driveWindow(controller, 0, everyUser(10, 10), 1000, 100);
+  for (let i = 0; i < 12; i++) {
+    const levels = filtered(policy.level, 10);
+    at = driveWindow(controller, at, levels, levels.length, 1);
+  }
+  policy.level = compoundLevel(10, 5);
+  // Half the capacity now, callers filtering: 4 requests per user level.
+  let windows = 0;
+  for (let admitted = 0; admitted < 480 && windows < 100; windows++) {
+    const levels = filtered(controller.advertisedLevel, 4);
+    admitted = levels.length;
+    at = driveWindow(controller, at, levels, levels.length, 1);
+  }
+  // Doubling from beta, at most 25% a window, took 15 windows here.
+  assert.ok(windows <= 6, `${windows} windows to admit the load again`);
+});
+
 test('a window in which callers sent nothing raises by a bounded step', () => {
   const worker = new SimulatedWorker(1000);
   (worker.controller.policy as { level: number }).level = compoundLevel(3, 5);

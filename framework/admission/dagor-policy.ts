@@ -83,6 +83,12 @@ export class DagorPolicy implements AdmissionPolicy {
   /** Calm windows since the ceiling was set. */
   private sinceCeiling = 0;
   /**
+   * Requests per ms the worker served when it was last overloaded (0: never). Unlike the ceiling,
+   * which stops holding the raise back after CEILING_WINDOWS calm windows, it stays: it is what
+   * a level left low after a spike climbs back towards.
+   */
+  private served = 0;
+  /**
    * Business priorities that have had arrivals (1) since the worker started: once callers filter,
    * the load above the level is invisible, and a raise must not cross one of these whole.
    */
@@ -122,7 +128,7 @@ export class DagorPolicy implements AdmissionPolicy {
       if (excess > 0 && window.started - window.admitted >= excess) return;
       const served = ran > 0 && ran < window.admitted ? ran : window.admitted;
       // What left the queue is what the worker showed it can serve at this queuing time.
-      this.ceiling = Math.max(served, ran) / durationMs;
+      this.ceiling = this.served = Math.max(served, ran) / durationMs;
       this.sinceCeiling = 0;
       // A standing queue (arrivals matching what is served) drains slowly at alpha a window:
       // admit less by a share of the backlog as well, but at most a quarter of the load more (a
@@ -139,10 +145,10 @@ export class DagorPolicy implements AdmissionPolicy {
       let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
       const threshold = (1 - o.alpha) * this.ceiling;
       if (rate * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / rate - 1);
-      // Far below the load the worker served when last overloaded (after a deep cut): close half
-      // the gap a window, instead of crawling back from beta while capacity sits idle (never
-      // past the ceiling, however far below it the rate is).
-      else if (rate > 0 && threshold < Infinity) fraction = Math.max(fraction, (threshold / rate - 1) / 2);
+      // Far below the load the worker served when last overloaded (after a deep cut, or once a
+      // spike ends): close half the gap a window, instead of crawling back from beta while
+      // capacity sits idle. Never past what it served, however far below it the rate is.
+      else if (rate > 0) fraction = Math.max(fraction, ((1 - o.alpha) * this.served / rate - 1) / 2);
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
       this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep, this.seenBusiness, !o.advertise);
