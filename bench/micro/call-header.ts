@@ -14,7 +14,7 @@ export async function main(): Promise<MicroResult[]> {
     }),
     await measure('call header encode (by hand: requestHeaderLength + writeRequestHeader)', (i) => {
       header[1] = 500 - (i & 255);
-      return protocol.writeRequestHeader(header, target, protocol.requestHeaderLength(header) & 0);
+      return protocol.requestHeaderLength(header) === -1 ? -1 : protocol.writeRequestHeader(header, target, 0);
     }),
     await measure('trace id + user priority from the trace', () => userPriorityOfTrace(newTraceId())),
     await measure('local admission check (compound level vs the callee level)', (i) => {

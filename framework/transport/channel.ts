@@ -388,10 +388,13 @@ export class Channel implements CallOwner {
    * another endpoint still admits, would find it empty).
    */
   private shedEverywhere(level: number, at: number): boolean {
-    const ready = this.ready;
-    if (ready.length === 0) return false;
-    for (let i = 0; i < ready.length; i++) if (!ready[i]!.admission.sheds(level, at)) return false;
-    return true;
+    return this.ready.length > 0 && this.admittingEndpoint(level, at, null) === null;
+  }
+
+  /** A ready endpoint other than `skip` whose reported level admits calls of `level`, or null. */
+  private admittingEndpoint(level: number, at: number, skip: Endpoint | null): Endpoint | null {
+    for (const endpoint of this.ready) if (endpoint !== skip && !endpoint.admission.sheds(level, at)) return endpoint;
+    return null;
   }
 
   /** One attempt, at `start` (a `now()` reading): pick an endpoint, shed locally or send. Any failure here is the call's outcome. */
@@ -401,12 +404,7 @@ export class Channel implements CallOwner {
     // failed on); the call fails locally (nothing sent) only when every ready endpoint sheds it.
     let endpoint = this.pickEndpoint();
     if (endpoint !== null && (endpoint.admission.sheds(level, start) || endpoint.address === call.lastAddress)) {
-      for (const other of this.ready) {
-        if (other !== endpoint && !other.admission.sheds(level, start)) {
-          endpoint = other;
-          break;
-        }
-      }
+      endpoint = this.admittingEndpoint(level, start, endpoint) ?? endpoint;
     }
     if (endpoint === null) return this.waitForEndpoint(call);
     const { method } = call;
