@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { protocol } from 'corpc/internal';
 
-const { packr, requestHeaderLength, writeRequestHeader } = protocol;
+const { RequestHeaderReader, packr, requestHeaderLength, writeRequestHeader } = protocol;
 
 const uint = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffffffff }));
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 200, maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 20 }));
@@ -30,6 +30,79 @@ test('the hand-written header encoding is byte for byte what msgpackr writes, or
   // The shapes a corpc client sends do take the hand-written path.
   assert.is.not(requestHeaderLength(['Echo/echo', 500, 10, 42, 'k3x9-1f', null]), -1);
   assert.is.not(requestHeaderLength(['a'.repeat(200), 0x7fffffff, 63, 127, 't'.repeat(128), null]), -1);
+});
+
+/** What the client sends: ASCII, a deadline in range, priorities in range, no metadata. */
+const ascii = (min: number, max: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: min, maxLength: max });
+const usualHeader = fc.tuple(
+  ascii(1, 60),
+  fc.integer({ min: 0, max: 0x7fffffff }),
+  fc.integer({ min: 0, max: 63 }),
+  fc.integer({ min: 0, max: 127 }),
+  ascii(0, 140),
+  fc.constant(null),
+);
+
+/** Near the usual shape, on both sides of each of its limits. */
+const nearlyUsualHeader = fc.tuple(
+  ascii(0, 3),
+  fc.oneof(fc.integer({ min: 0x7ffffff0, max: 0x8000000f }), fc.integer({ min: -3, max: 3 })),
+  fc.integer({ min: 60, max: 66 }),
+  fc.integer({ min: 125, max: 130 }),
+  ascii(126, 130),
+  fc.constant(null),
+);
+
+/** `bytes` inside other bytes, as a header sits inside a chunk of frames. */
+function embedded(bytes: Uint8Array, before: number[], after: number[]): { buf: Buffer; start: number; end: number } {
+  return { buf: Buffer.from([...before, ...bytes, ...after]), start: before.length, end: before.length + bytes.length };
+}
+
+type Reader = InstanceType<typeof RequestHeaderReader>;
+const fieldsOf = (reader: Reader) => [reader.method, reader.deadlineMs, reader.business, reader.user, reader.traceId, reader.metadata];
+
+/** Reads with both paths: whatever the in-place path accepts, msgpackr decodes to the same fields. */
+function readsAlike(buf: Buffer, start: number, end: number): boolean {
+  const reader = new RequestHeaderReader();
+  const decoder = new RequestHeaderReader();
+  const problem = reader.read(buf, start, end);
+  assert.is(problem, decoder.decode(buf, start, end));
+  if (problem === null) assert.equal(fieldsOf(reader), fieldsOf(decoder));
+  return reader.methodStart >= 0;
+}
+
+const noise = fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 6 });
+
+test('the server reads the usual header in place, to exactly what msgpackr decodes', () => {
+  let inPlace = 0;
+  fc.assert(
+    fc.property(usualHeader, noise, noise, (fields, before, after) => {
+      const { buf, start, end } = embedded(packr.pack(fields), before, after);
+      if (readsAlike(buf, start, end)) inPlace++;
+    }),
+    { numRuns: 2000 },
+  );
+  // Every header the client writes by hand takes the in-place path.
+  assert.is(inPlace, 2000);
+});
+
+test('any other header, or a damaged one, gets the same answer from both paths', () => {
+  fc.assert(
+    fc.property(fc.oneof(header, usualHeader, nearlyUsualHeader), noise, noise, (fields, before, after) => {
+      const { buf, start, end } = embedded(packr.pack(fields), before, after);
+      readsAlike(buf, start, end);
+    }),
+    { numRuns: 2000 },
+  );
+  // Damage: bytes changed, or the header cut short or run on into the bytes after it.
+  fc.assert(
+    fc.property(usualHeader, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -3, max: 3 }), noise, (fields, at, value, stretch, after) => {
+      const { buf, start, end } = embedded(packr.pack(fields), [], after);
+      buf[at % end] = value;
+      readsAlike(buf, start, Math.max(start, Math.min(buf.length, end + stretch)));
+    }),
+    { numRuns: 4000 },
+  );
 });
 
 test.run();

@@ -102,6 +102,36 @@ test('an unknown method is answered UNIMPLEMENTED and the connection stays usabl
   }
 });
 
+const LONG_PATH = `Paths/${'l'.repeat(40)}`;
+/** Paths of one byte length, a non-ASCII one and a long one (str8 in the header). */
+const Paths = defineService('Paths', {
+  getA: method<undefined, string>(),
+  getB: method<undefined, string>(),
+  cafe: method<undefined, string>({ path: 'Paths/café' }),
+  long: method<undefined, string>({ path: LONG_PATH }),
+});
+
+test('each request reaches the method its header names, however the header was written', async () => {
+  const { server, target } = await serve(Paths, { getA: () => 'getA', getB: () => 'getB', cafe: () => 'cafe', long: () => 'long' });
+  const channel = createChannel(target);
+  try {
+    // Headers the client writes by hand (read in place by the server)…
+    for (const [path, name] of [['Paths/getA', 'getA'], ['Paths/getB', 'getB'], ['Paths/café', 'cafe'], [LONG_PATH, 'long']]) {
+      assert.is(await channel.call(path!, undefined), name, path);
+    }
+    // …and headers with metadata (packed and decoded by msgpackr).
+    assert.is(await channel.call('Paths/getB', undefined, { metadata: { tenant: 't1' } }), 'getB');
+    assert.is(await channel.call('Paths/café', undefined, { metadata: { tenant: 't1' } }), 'cafe');
+    // A path of a known length that is not registered.
+    const error = (await rejection(channel.call('Paths/getC', undefined))) as RpcError;
+    assert.is(error.code, 'UNIMPLEMENTED');
+    assert.match(error.message, /"Paths\/getC"/);
+  } finally {
+    await channel.close();
+    await server.close();
+  }
+});
+
 test('a server with no listener yet: calls fail fast with UNAVAILABLE naming the address', async () => {
   const { server, port } = await serve(Echo, echoHandlers());
   await server.close();

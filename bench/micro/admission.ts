@@ -4,20 +4,22 @@
  * own CPU per request, in a child process that runs only the server (the generated Echo:
  * MessagePack body decode + validation + a trivial handler) and reports `process.cpuUsage()`
  * over IPC, driven by a raw client that writes prebuilt REQUEST frames (no client-side admission
- * cache can short-circuit anything): served vs rejected from the header by the admission level.
+ * cache can short-circuit anything): served vs rejected from the header by the admission level,
+ * beside the floor any answer costs (the same frames read, a constant answer written, nothing else).
+ * ADMISSION_PROF=dir writes a CPU profile of each server child into dir.
  * `npm run bench -- micro admission`, or `node --conditions=corpc-source --import tsx bench/micro/admission.ts`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ADMIT_ALL, AdmissionController, createServer } from 'corpc';
+import { ADMIT_ALL, AdmissionController, Status, createServer } from 'corpc';
 import { percentile, protocol } from 'corpc/internal';
 import { Echo, echoHandlers } from '../../services/echo/echo.ts';
 import { requestFrame } from './frame-decode.ts';
 import { measure, print, type MicroResult } from './measure.ts';
 
-const { FrameKind, PREFACE } = protocol;
+const { FrameDecoder, FrameKind, FrameWriter, PREFACE, packedError } = protocol;
 
 export async function main(): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
@@ -29,47 +31,72 @@ export async function main(): Promise<MicroResult[]> {
   const scratch = new Float64Array(2048);
   results.push(await measure('window p99 of 2,048 samples: quickselect (now)', () => percentile(samples, 2048, 0.99, scratch), 100));
   results.push(await measure('window p99 of 2,048 samples: sort (before)', () => samples.slice().sort()[2027], 100));
-  const served = await serverCpuPerRequest(ADMIT_ALL);
-  const rejected = await serverCpuPerRequest(0);
+  const [served, rejected, floor] = await serverCpuPerRequest([{ level: ADMIT_ALL }, { level: 0 }, { floor: true }]);
+  const share = (ns: number) => `${((ns / served) * 100).toFixed(0)}% of served`;
   results.push({ name: 'server CPU per request: served (Echo, decode + validate)', nsPerOp: served });
-  results.push({ name: `server CPU per request: rejected by level (${((rejected / served) * 100).toFixed(0)}% of served)`, nsPerOp: rejected });
+  results.push({ name: `server CPU per request: rejected by level (${share(rejected)})`, nsPerOp: rejected });
+  results.push({ name: `server CPU per request: floor, frames in + constant answer out (${share(floor)})`, nsPerOp: floor });
   return results;
 }
 
-const REQUESTS = 30_000;
+const REQUESTS = 100_000;
 const BATCH = 200;
 
-/** The server's CPU (user + system, its own process) per request, in ns, at admission `level`. */
-async function serverCpuPerRequest(level: number): Promise<number> {
-  const child = fork(fileURLToPath(import.meta.url), ['--admission-server'], {
-    execArgv: ['--conditions=corpc-source', '--import', 'tsx', ...(process.env.ADMISSION_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.ADMISSION_PROF] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+type ServerSetup = { level: number } | { floor: true };
+
+/**
+ * The server's CPU (user + system, its own process) per request, in ns, for each setup: the corpc
+ * server at admission `level`, or (`floor`) a bare loop of the same frame decoder and writer that
+ * answers every request with a constant error and does nothing else: what any answer costs.
+ * Each setup runs in its own child; their rounds take turns, so a slow spell of the machine
+ * falls on all of them alike.
+ */
+async function serverCpuPerRequest(setups: ServerSetup[]): Promise<number[]> {
+  const servers = await Promise.all(setups.map(startServer));
   try {
-    const port = await ask<number>(child, { level });
-    const socket = connect({ host: '127.0.0.1', port });
-    await once(socket, 'connect');
-    socket.setNoDelay(true);
-    socket.write(PREFACE);
-    const batch = requestBatch();
-    const answers = answerCounter(socket);
-    await answers.run(batch, 2_000); // warm-up: JIT, buffers
     // The best of a few rounds: on a shared machine, noise only ever adds time.
-    let best = Infinity;
-    for (let round = 0; round < 4; round++) {
-      const before = await ask<NodeJS.CpuUsage>(child, { cpu: true });
-      await answers.run(batch, REQUESTS);
-      const after = await ask<NodeJS.CpuUsage>(child, { cpu: true });
-      best = Math.min(best, ((after.user - before.user + after.system - before.system) * 1000) / REQUESTS);
+    const best = setups.map(() => Infinity);
+    for (let round = 0; round < 5; round++) {
+      for (const [i, { child, answers }] of servers.entries()) {
+        const before = await ask<NodeJS.CpuUsage>(child, { cpu: true });
+        await answers.run(REQUESTS);
+        const after = await ask<NodeJS.CpuUsage>(child, { cpu: true });
+        best[i] = Math.min(best[i]!, ((after.user - before.user + after.system - before.system) * 1000) / REQUESTS);
+      }
     }
-    socket.destroy();
     return best;
   } finally {
-    // The child exits when the channel closes (and writes its profile when run with ADMISSION_PROF=dir).
-    if (child.exitCode === null) {
-      child.disconnect();
-      await once(child, 'exit');
-    }
+    await Promise.all(servers.map(stopServer));
+  }
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  socket: Socket;
+  answers: ReturnType<typeof answerCounter>;
+}
+
+async function startServer(setup: ServerSetup): Promise<RunningServer> {
+  const child = fork(fileURLToPath(import.meta.url), ['--admission-server'], {
+    execArgv: ['--conditions=corpc-source', '--import', 'tsx', ...(process.env.ADMISSION_PROF ? ['--cpu-prof', '--cpu-prof-interval=50', '--cpu-prof-dir=' + process.env.ADMISSION_PROF] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await ask<number>(child, setup);
+  const socket = connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  socket.setNoDelay(true);
+  socket.write(PREFACE);
+  const answers = answerCounter(socket, requestBatch());
+  await answers.run(2_000); // warm-up: JIT, buffers
+  return { child, socket, answers };
+}
+
+async function stopServer({ child, socket }: RunningServer): Promise<void> {
+  socket.destroy();
+  // The child exits when the channel closes (and writes its profile when run with ADMISSION_PROF=dir).
+  if (child.exitCode === null) {
+    child.disconnect();
+    await once(child, 'exit');
   }
 }
 
@@ -80,7 +107,7 @@ function requestBatch(): Buffer {
 }
 
 /** Sends `batch` repeatedly until `total` requests are answered (any answer frame counts). */
-function answerCounter(socket: Socket): { run(batch: Buffer, total: number): Promise<void> } {
+function answerCounter(socket: Socket, batch: Buffer): { run(total: number): Promise<void> } {
   let pending = Buffer.alloc(0);
   let prefaceLeft = PREFACE.length;
   let answered = 0;
@@ -104,7 +131,7 @@ function answerCounter(socket: Socket): { run(batch: Buffer, total: number): Pro
     wake?.();
   });
   return {
-    async run(batch, total) {
+    async run(total) {
       for (let sent = 0; sent < total; sent += BATCH) {
         const target = answered + BATCH;
         socket.write(batch);
@@ -123,14 +150,37 @@ async function serve(): Promise<void> {
   // One endless window: the level set by the parent stays put (no calm window raises it).
   const server = createServer({ admission: { windowMs: 3_600_000, windowRequests: 1_000_000_000 } }).addService(Echo, echoHandlers());
   process.on('disconnect', () => process.exit(0));
-  process.on('message', async (message: { level?: number; cpu?: boolean }) => {
+  process.on('message', async (message: { level?: number; floor?: boolean; cpu?: boolean }) => {
     if (message.level !== undefined) {
       (server.admission.policy as { level: number }).level = message.level;
       process.send!((await server.listen({ port: 0 })).port);
+    } else if (message.floor === true) {
+      process.send!(await listenFloor());
     } else if (message.cpu === true) {
       process.send!(process.cpuUsage());
     }
   });
+}
+
+/** The floor: frames decoded, each request answered with a constant error the size of the server's shedding answer. */
+async function listenFloor(): Promise<number> {
+  const answer = packedError(Status.RESOURCE_EXHAUSTED, 'x'.repeat(78), 'admission_level');
+  const listener = createNetServer((socket) => {
+    socket.setNoDelay(true);
+    const writer = new FrameWriter(socket, null);
+    const decoder = new FrameDecoder(
+      {
+        onFrame: (kind, id) => kind === FrameKind.REQUEST && writer.packedError(id, 0, answer),
+        onPreface: () => undefined,
+        onProtocolError: (error) => socket.destroy(error),
+      },
+      1 << 20,
+    );
+    writer.preface();
+    socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  return (listener.address() as { port: number }).port;
 }
 
 if (process.argv.includes('--admission-server')) await serve();

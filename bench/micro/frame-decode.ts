@@ -1,8 +1,11 @@
-/** Decoding frames from a chunk: splitting (FrameDecoder) and reading header and body in place (unpackAt). */
+/**
+ * Decoding frames from a chunk: splitting (FrameDecoder), reading the request header (in place by
+ * RequestHeaderReader, beside msgpackr decoding it) and the body (unpackAt).
+ */
 import { protocol } from 'corpc/internal';
 import { measure, type MicroResult } from './measure.ts';
 
-const { FrameDecoder, FrameKind, PREFACE, packr, unpackAt } = protocol;
+const { FrameDecoder, FrameKind, PREFACE, RequestHeaderReader, packr, unpackAt } = protocol;
 
 /** A complete REQUEST frame (also used by admission.ts to drive a server with raw frames). */
 export function requestFrame(
@@ -33,10 +36,13 @@ export async function main(): Promise<MicroResult[]> {
     4 * 1024 * 1024,
   );
   decoder.push(PREFACE);
+  const header = new RequestHeaderReader();
   const split = await measure(`frame split: ${frames} request frames per chunk`, () => decoder.push(chunk));
   return [
     { name: 'frame split: per frame', nsPerOp: split.nsPerOp / frames },
-    await measure('request header decode (unpackAt, in place)', () => unpackAt(one, 11, headerEnd)),
+    await measure('request header read in place (RequestHeaderReader, no string)', () => header.read(one, 11, headerEnd)),
+    await measure('… and its trace id decoded (what an admitted request adds)', () => header.read(one, 11, headerEnd) ?? header.traceId),
+    await measure('request header decoded by msgpackr + checked (before)', () => header.decode(one, 11, headerEnd)),
     await measure('32-byte body decode (unpackAt, in place)', () => unpackAt(one, headerEnd, one.length)),
   ];
 }

@@ -55,6 +55,19 @@ export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 export const packr = new Packr({ useRecords: false, moreTypes: false });
 export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
+const window = { start: 0, end: 0 };
+
+/**
+ * Decodes the one MessagePack value that fills `buf[start, end)` exactly, in place: no slice, no
+ * copy (msgpackr pays extra the first time it sees a new Buffer object). Throws on malformed
+ * data or on bytes left over.
+ */
+export function unpackAt(buf: Buffer, start: number, end: number): unknown {
+  window.start = start;
+  window.end = end;
+  return unpackr.unpack(buf, window);
+}
+
 /** The fields of a request header, in wire order. */
 export const RequestHeader = {
   METHOD: 0,

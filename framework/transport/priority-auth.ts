@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import { LOWEST_BUSINESS_PRIORITY, LOWEST_USER_PRIORITY } from '../priority.ts';
-import { RequestHeader } from '../protocol/index.ts';
+import type { RequestHeaderReader } from '../protocol/index.ts';
 
 /**
  * Priorities that only trusted peers may set. A caller holding the shared key signs each
@@ -36,19 +36,18 @@ export function signPriority(key: Buffer, business: number, user: number, traceI
 export class PriorityGuard {
   constructor(private readonly key: Buffer) {}
 
-  /** `fields` is a request header that passed the shape checks; rewritten in place when untrusted. */
-  check(fields: unknown[]): void {
-    const metadata = fields[RequestHeader.METADATA] as Record<string, string> | null;
+  /** `header` passed the shape checks; its priorities are lowered to the lowest when untrusted. */
+  check(header: RequestHeaderReader): void {
+    const metadata = header.metadata;
     const tag = metadata?.[PRIORITY_SIGNATURE_KEY];
     if (tag !== undefined) delete metadata![PRIORITY_SIGNATURE_KEY];
-    const business = fields[RequestHeader.BUSINESS] as number;
-    const user = fields[RequestHeader.USER] as number;
+    const { business, user } = header;
     if (business === LOWEST_BUSINESS_PRIORITY && user === LOWEST_USER_PRIORITY) return;
     if (tag !== undefined && tag.length === TAG_CHARS) {
-      const expected = signPriority(this.key, business, user, fields[RequestHeader.TRACE_ID] as string);
+      const expected = signPriority(this.key, business, user, header.traceId);
       if (timingSafeEqual(Buffer.from(tag, 'latin1'), Buffer.from(expected, 'latin1'))) return;
     }
-    fields[RequestHeader.BUSINESS] = LOWEST_BUSINESS_PRIORITY;
-    fields[RequestHeader.USER] = LOWEST_USER_PRIORITY;
+    header.business = LOWEST_BUSINESS_PRIORITY;
+    header.user = LOWEST_USER_PRIORITY;
   }
 }

@@ -5,21 +5,19 @@ import { RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
 import { runInContext } from '../context.ts';
 import { integerOption } from '../options.ts';
-import { compoundLevel, isBusinessPriority, isUserPriority } from '../priority.ts';
+import { compoundLevel } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
 import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
-import { RequestHeader, REQUEST_HEADER_FIELDS, packedError, unpackAt } from '../protocol/index.ts';
+import { RequestHeaderReader, packedError, unpackAt } from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
+import { MethodTable } from './method-table.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
 import { connectionLimits, peerLimits, type ConnectionLimitOptions, type ConnectionLimits } from './connection-limits.ts';
 import { createListener, serverTlsOption, type ServerTlsOptions } from './tls.ts';
 import { PriorityGuard, priorityKeyOption } from './priority-auth.ts';
 
 const debug = debuglog('corpc:server');
-/** Deadlines beyond this (about 24 days) are malformed: they would overflow a timer anyway. */
-const MAX_DEADLINE_MS = 0x7fffffff;
-const MAX_TRACE_ID_LENGTH = 128;
 /** How long a draining server keeps answering 'draining' on an idle connection its client has not closed. */
 const GOAWAY_LINGER_MS = 1000;
 
@@ -92,7 +90,9 @@ export class Server implements ConnectionOwner {
   private readonly maxInFlightPerConnection: number;
   private readonly maxQueueLength: number;
   private readonly closeGraceMs: number;
-  private readonly methods = new Map<string, MethodEntry>();
+  private readonly methods = new MethodTable();
+  /** Reads each request's header in turn (dispatch runs one request at a time). */
+  private readonly header = new RequestHeaderReader();
   private readonly connections = new Set<ServerConnection>();
   private readonly queue: fastq.queue<ServerCall>;
   private readonly net: NetServer;
@@ -129,7 +129,7 @@ export class Server implements ConnectionOwner {
       }
       const entryBusiness = service.entry === true || this.entry.all ? this.entry.businessOf(descriptor) : -1;
       // The handler is bound once here, so handlers written as class methods keep their `this`.
-      this.methods.set(descriptor.path, {
+      this.methods.add({
         descriptor,
         handler: handler.bind(handlers),
         counters: this.admission.methodCounters(descriptor.path),
@@ -220,17 +220,10 @@ export class Server implements ConnectionOwner {
     if (headerEnd > end) {
       return connection.protocolError(protocolError('the request header runs past the end of its frame'));
     }
-    let header: unknown;
-    try {
-      header = unpackAt(buf, headerStart, headerEnd);
-    } catch (error) {
-      return connection.protocolError(protocolError(`the request header is not valid MessagePack (${(error as Error).message})`));
-    }
-    const problem = checkRequestHeader(header);
+    const header = this.header;
+    const problem = header.read(buf, headerStart, headerEnd);
     if (problem !== null) return connection.protocolError(protocolError(`malformed request header: ${problem}`));
-    const fields = header as unknown[];
-    this.priorityGuard?.check(fields);
-    const path = fields[RequestHeader.METHOD] as string;
+    this.priorityGuard?.check(header);
 
     if (connection.calls.has(id)) {
       return connection.protocolError(protocolError(`request id ${id} reused while still in flight`));
@@ -238,11 +231,12 @@ export class Server implements ConnectionOwner {
     if (connection.state !== ConnectionState.Open) {
       return connection.answerError(id, Status.UNAVAILABLE, 'the server is shutting down; send new calls elsewhere', 'draining');
     }
-    const entry = this.methods.get(path);
+    const entry = this.methods.find(header);
     if (entry === undefined) {
-      return connection.answerError(id, Status.UNIMPLEMENTED, `unknown method "${path}"`, 'unknown_method');
+      return connection.answerError(id, Status.UNIMPLEMENTED, `unknown method "${header.method}"`, 'unknown_method');
     }
-    const deadlineMs = fields[RequestHeader.DEADLINE_MS] as number;
+    const path = entry.descriptor.path;
+    const deadlineMs = header.deadlineMs;
     if (deadlineMs <= 0) {
       this.admission.reject('expired', entry.counters);
       return connection.answerError(id, Status.DEADLINE_EXCEEDED, `${path}: the deadline passed before the request arrived`, 'expired');
@@ -255,14 +249,12 @@ export class Server implements ConnectionOwner {
         'too_many_in_flight',
       );
     }
-    const traceId = fields[RequestHeader.TRACE_ID] as string;
-    const metadata = fields[RequestHeader.METADATA] as Record<string, string> | null;
-    let business = fields[RequestHeader.BUSINESS] as number;
-    let user = fields[RequestHeader.USER] as number;
+    let business = header.business;
+    let user = header.user;
     if (entry.entryBusiness >= 0) {
       // An entry service trusts no priority from outside: it assigns them.
       business = entry.entryBusiness;
-      user = this.entry.userOf(metadata, traceId);
+      user = this.entry.userOf(header.metadata, header.traceId);
     }
     // Rejections answer with one constant message per reason (no formatting on the shedding
     // path; the answer carries the admission level, the details are in the metrics).
@@ -281,8 +273,9 @@ export class Server implements ConnectionOwner {
       arrivedAt + deadlineMs,
       business,
       user,
-      traceId,
-      metadata,
+      // Decoded only now: a rejected request never turns its trace id into a string.
+      header.traceId,
+      header.metadata,
       buf,
       headerEnd,
       end,
@@ -423,29 +416,4 @@ async function invokeHandler(server: Server, call: ServerCall, request: unknown)
 
 function protocolError(message: string): RpcError {
   return new RpcError(Status.INTERNAL, `protocol error: ${message}`, { reason: 'protocol_error' });
-}
-
-/** Returns what is wrong with a decoded request header, or null. */
-function checkRequestHeader(header: unknown): string | null {
-  if (!Array.isArray(header) || header.length !== REQUEST_HEADER_FIELDS) {
-    return `expected an array of ${REQUEST_HEADER_FIELDS} fields`;
-  }
-  const method: unknown = header[RequestHeader.METHOD];
-  const deadlineMs: unknown = header[RequestHeader.DEADLINE_MS];
-  const traceId: unknown = header[RequestHeader.TRACE_ID];
-  const metadata: unknown = header[RequestHeader.METADATA];
-  if (typeof method !== 'string' || method.length === 0) return 'method must be a non-empty string';
-  if (typeof deadlineMs !== 'number' || !(deadlineMs <= MAX_DEADLINE_MS) || !Number.isInteger(deadlineMs)) {
-    return 'deadline must be an integer number of milliseconds';
-  }
-  if (!isBusinessPriority(header[RequestHeader.BUSINESS])) return 'business priority out of range';
-  if (!isUserPriority(header[RequestHeader.USER])) return 'user priority out of range';
-  if (typeof traceId !== 'string' || traceId.length > MAX_TRACE_ID_LENGTH) return 'trace id must be a short string';
-  if (metadata !== null) {
-    if (typeof metadata !== 'object' || Array.isArray(metadata)) return 'metadata must be a map of strings';
-    for (const key in metadata) {
-      if (typeof (metadata as Record<string, unknown>)[key] !== 'string') return `metadata "${key}" must be a string`;
-    }
-  }
-  return null;
 }
