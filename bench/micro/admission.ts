@@ -56,7 +56,7 @@ async function serverCpuPerRequest(setups: ServerSetup[]): Promise<number[]> {
   try {
     // The best of a few rounds: on a shared machine, noise only ever adds time.
     const best = setups.map(() => Infinity);
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 10; round++) {
       for (const [i, { child, answers }] of servers.entries()) {
         const before = await ask<NodeJS.CpuUsage>(child, { cpu: true });
         await answers.run(REQUESTS);
