@@ -189,7 +189,8 @@ export class RequestHeaderReader {
    * The usual shape, valid as it stands: fixarray 6, a non-empty str method, a uint deadline,
    * positive-fixint priorities in range, a str trace id of at most MAX_TRACE_ID_LENGTH bytes (so
    * at most that many characters), nil, and nothing after. False for anything else, which
-   * `decode` then judges. Reads past `end` find other bytes or undefined; either fails a check.
+   * `decode` then judges. A damaged header can make the reads run past `end`: the bytes found
+   * there (or undefined, past the buffer) fail a check, or the final position does.
    */
   private readInPlace(buf: Buffer, start: number, end: number): boolean {
     let at = start;
