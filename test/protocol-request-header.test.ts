@@ -61,13 +61,18 @@ function embedded(bytes: Uint8Array, before: number[], after: number[]): { buf: 
 type Reader = InstanceType<typeof RequestHeaderReader>;
 const fieldsOf = (reader: Reader) => [reader.method, reader.deadlineMs, reader.business, reader.user, reader.traceId, reader.metadata];
 
-/** Reads with both paths: whatever the in-place path accepts, msgpackr decodes to the same fields. */
-function readsAlike(buf: Buffer, start: number, end: number): boolean {
-  const reader = new RequestHeaderReader();
+/**
+ * Reads with both paths (`reader`, perhaps reused, and a fresh msgpackr decode): whatever the
+ * in-place path accepts, msgpackr decodes to the same fields. Returns whether it was read in place.
+ */
+function readsAlike(buf: Buffer, start: number, end: number, reader = new RequestHeaderReader()): boolean {
   const decoder = new RequestHeaderReader();
   const problem = reader.read(buf, start, end);
   assert.is(problem, decoder.decode(buf, start, end));
-  if (problem === null) assert.equal(fieldsOf(reader), fieldsOf(decoder));
+  if (problem !== null) return false;
+  assert.equal(fieldsOf(reader), fieldsOf(decoder));
+  // The byte range the server looks the method up by is this header's method.
+  if (reader.methodStart >= 0) assert.is(buf.toString('utf8', reader.methodStart, reader.methodEnd), reader.method);
   return reader.methodStart >= 0;
 }
 
@@ -103,6 +108,30 @@ test('any other header, or a damaged one, gets the same answer from both paths',
     }),
     { numRuns: 4000 },
   );
+});
+
+test('a reader reused across requests carries nothing from one header into the next', () => {
+  const withMetadata = fc.tuple(ascii(1, 20), fc.nat(1000), fc.nat(63), fc.nat(127), ascii(0, 20), fc.dictionary(ascii(1, 5), ascii(0, 5)));
+  const anyHeader = fc.oneof(header, usualHeader, nearlyUsualHeader, withMetadata, fc.constant(Array.from({ length: 16 }, () => 0)));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(anyHeader, noise), { minLength: 2, maxLength: 8 }), (sequence) => {
+      const reader = new RequestHeaderReader();
+      for (const [fields, before] of sequence) {
+        const { buf, start, end } = embedded(packr.pack(fields), before, []);
+        readsAlike(buf, start, end, reader);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('str8 strings shorter than 32 bytes (which msgpackr would write as fixstr) are read in place too', () => {
+  const method = Buffer.from('Echo/echo');
+  const traceId = Buffer.from('t-1');
+  const bytes = Buffer.from([0x96, 0xd9, method.length, ...method, 0xcd, 0x01, 0xf4, 10, 42, 0xd9, traceId.length, ...traceId, 0xc0]);
+  const reader = new RequestHeaderReader();
+  assert.ok(readsAlike(bytes, 0, bytes.length, reader));
+  assert.equal(fieldsOf(reader), ['Echo/echo', 500, 10, 42, 't-1', null]);
 });
 
 test.run();

@@ -20,9 +20,15 @@ async function socketPair(): Promise<[Socket, Socket]> {
   return [writer, reader];
 }
 
-test('frames written over many turns, with the reader stalling, arrive intact and in order', async () => {
-  const [writingSocket, readingSocket] = await socketPair();
-  const writer = new FrameWriter(writingSocket, null);
+/**
+ * A FrameWriter on one end of a loopback pair, a FrameDecoder on the other. `scenario` writes
+ * RESPONSE frames through `answer` (ids in order); then every frame must arrive as it was sent.
+ */
+async function writeAndCompare(
+  scenario: (parts: { writer: InstanceType<typeof FrameWriter>; socket: Socket; peer: Socket; answer: (body: Buffer) => void }) => Promise<void>,
+): Promise<void> {
+  const [socket, peer] = await socketPair();
+  const writer = new FrameWriter(socket, null);
   const sent: Buffer[] = [];
   const received: Buffer[] = [];
   const decoder = new FrameDecoder(
@@ -37,24 +43,41 @@ test('frames written over many turns, with the reader stalling, arrive intact an
     },
     8 * 1024 * 1024,
   );
-  readingSocket.on('data', (chunk: Buffer) => decoder.push(chunk));
+  peer.on('data', (chunk: Buffer) => decoder.push(chunk));
   try {
     writer.preface();
+    await scenario({
+      writer,
+      socket,
+      peer,
+      answer: (body) => {
+        sent.push(body);
+        writer.response(sent.length, 0, body);
+      },
+    });
+    const started = Date.now();
+    while (received.length < sent.length && Date.now() - started < 10_000) await delay(10);
+    assert.is(received.length, sent.length);
+    for (let i = 0; i < sent.length; i++) assert.ok(received[i]!.equals(sent[i]!), `frame ${i + 1} arrived as it was sent`);
+  } finally {
+    socket.destroy();
+    peer.destroy();
+  }
+}
+
+test('frames written over many turns, with the reader stalling, arrive intact and in order', () =>
+  writeAndCompare(async ({ writer, socket, peer, answer }) => {
     // Small answers the kernel takes at once, and bursts of large ones it cannot while the reader
     // stops reading: the socket holds on to the slab's bytes until they drain.
     const pool = randomBytes(1024 * 1024);
-    const answer = (body: Buffer): void => {
-      sent.push(body);
-      writer.response(sent.length, 0, body);
-    };
     for (let turn = 0; turn < 60; turn++) {
       if (turn % 10 === 5) {
-        readingSocket.pause();
-        for (let piece = 0; piece < 64 && writingSocket.writableLength === 0; piece++) {
+        peer.pause();
+        for (let piece = 0; piece < 64 && socket.writableLength === 0; piece++) {
           answer(pool.subarray(piece * 997, piece * 997 + 512 * 1024));
           writer.flush();
         }
-        assert.ok(writingSocket.writableLength > 0, 'a large burst is still on its way');
+        assert.ok(socket.writableLength > 0, 'a large burst is still on its way');
         // More answers while it waits: they collect in the slab, which must grow (moving what it
         // holds) without touching the bytes the socket still has queued.
         for (let round = 0; round < 3; round++) {
@@ -62,20 +85,24 @@ test('frames written over many turns, with the reader stalling, arrive intact an
           answer(pool.subarray(4096 + round, 4096 + round + 512 * 1024));
         }
         await delay(20);
-        readingSocket.resume();
+        peer.resume();
       } else {
         for (let i = 0; i < 50; i++) answer(pool.subarray(turn * 50 + i, turn * 50 + i + 1 + ((turn * 7 + i * 13) % 300)));
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const started = Date.now();
-    while (received.length < sent.length && Date.now() - started < 10_000) await delay(10);
-    assert.is(received.length, sent.length);
-    for (let i = 0; i < sent.length; i++) assert.ok(received[i]!.equals(sent[i]!), `frame ${i + 1} arrived as it was sent`);
-  } finally {
-    writingSocket.destroy();
-    readingSocket.destroy();
-  }
-});
+  }),
+);
+
+test('frames flushed one by one while the reader does not read stay intact (the socket keeps their bytes)', () =>
+  writeAndCompare(async ({ writer, peer, answer }) => {
+    peer.pause();
+    for (let i = 0; i < 400; i++) {
+      answer(randomBytes(40_000));
+      writer.flush();
+    }
+    peer.resume();
+  }),
+);
 
 test.run();

@@ -2,7 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RpcError, Status, createChannel, createClient, defineService, method } from 'corpc';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
+import { protocol } from 'corpc/internal';
+import { eventually } from './helpers/eventually.ts';
+import { RawPeer } from './helpers/raw-peer.ts';
 import { delay, rejection, serve } from './helpers/servers.ts';
+
+const { FrameKind } = protocol;
 
 const Slow = defineService('Slow', {
   wait: method<{ ms: number; tag: string }, { tag: string }>(),
@@ -109,10 +114,12 @@ const Paths = defineService('Paths', {
   getB: method<undefined, string>(),
   cafe: method<undefined, string>({ path: 'Paths/café' }),
   long: method<undefined, string>({ path: LONG_PATH }),
+  replaced: method<undefined, string>({ path: 'Paths/\uFFFD' }),
 });
 
 test('each request reaches the method its header names, however the header was written', async () => {
-  const { server, target } = await serve(Paths, { getA: () => 'getA', getB: () => 'getB', cafe: () => 'cafe', long: () => 'long' });
+  const handlers = { getA: () => 'getA', getB: () => 'getB', cafe: () => 'cafe', long: () => 'long', replaced: () => 'replaced' };
+  const { server, target, port } = await serve(Paths, handlers);
   const channel = createChannel(target);
   try {
     // Headers the client writes by hand (read in place by the server)…
@@ -126,6 +133,18 @@ test('each request reaches the method its header names, however the header was w
     const error = (await rejection(channel.call('Paths/getC', undefined))) as RpcError;
     assert.is(error.code, 'UNIMPLEMENTED');
     assert.match(error.message, /"Paths\/getC"/);
+    // Bytes that are not UTF-8 name what they decode to (U+FFFD in their place), with or without
+    // metadata, as when every header went through msgpackr.
+    for (const metadata of [0xc0, 0x80]) {
+      const peer = await RawPeer.connect(port);
+      const method = [...Buffer.from('Paths/'), 0xff];
+      const header = Buffer.from([0x96, 0xa0 | method.length, ...method, 0xcd, 0x13, 0x88, 0, 0, 0xa1, 0x74, metadata]);
+      peer.preface();
+      peer.write(peer.frame(FrameKind.REQUEST, 1, Buffer.concat([Buffer.from([0, header.length]), header])));
+      await eventually('an answer', () => peer.frameKinds().length > 0);
+      assert.equal(peer.frameKinds(), [FrameKind.RESPONSE], `metadata byte ${metadata}`);
+      peer.destroy();
+    }
   } finally {
     await channel.close();
     await server.close();

@@ -124,7 +124,7 @@ export class RequestHeaderReader {
   private traceIdEnd = 0;
   private traceIdText: string | null = null;
 
-  /** Reads the header in `buf[start, end)`; returns null, or what is wrong with it. */
+  /** Reads the header in `buf[start, end)`; returns null, or what is wrong with it (a sentence for the peer). */
   read(buf: Buffer, start: number, end: number): string | null {
     this.buf = buf;
     this.methodText = null;
@@ -152,36 +152,17 @@ export class RequestHeaderReader {
     try {
       header = unpackAt(buf, start, end);
     } catch (error) {
-      return `not valid MessagePack (${(error as Error).message})`;
+      return `the request header is not valid MessagePack (${(error as Error).message})`;
     }
-    if (!Array.isArray(header) || header.length !== REQUEST_HEADER_FIELDS) {
-      return `expected an array of ${REQUEST_HEADER_FIELDS} fields`;
-    }
-    const method: unknown = header[RequestHeader.METHOD];
-    const deadlineMs: unknown = header[RequestHeader.DEADLINE_MS];
-    const business: unknown = header[RequestHeader.BUSINESS];
-    const user: unknown = header[RequestHeader.USER];
-    const traceId: unknown = header[RequestHeader.TRACE_ID];
-    const metadata: unknown = header[RequestHeader.METADATA];
-    if (typeof method !== 'string' || method.length === 0) return 'method must be a non-empty string';
-    if (typeof deadlineMs !== 'number' || !(deadlineMs <= MAX_DEADLINE_MS) || !Number.isInteger(deadlineMs)) {
-      return 'deadline must be an integer number of milliseconds';
-    }
-    if (!isBusinessPriority(business)) return 'business priority out of range';
-    if (!isUserPriority(user)) return 'user priority out of range';
-    if (typeof traceId !== 'string' || traceId.length > MAX_TRACE_ID_LENGTH) return 'trace id must be a short string';
-    if (metadata !== null) {
-      if (typeof metadata !== 'object' || Array.isArray(metadata)) return 'metadata must be a map of strings';
-      for (const key in metadata) {
-        if (typeof (metadata as Record<string, unknown>)[key] !== 'string') return `metadata "${key}" must be a string`;
-      }
-    }
-    this.methodText = method;
-    this.deadlineMs = deadlineMs;
-    this.business = business;
-    this.user = user;
-    this.traceIdText = traceId;
-    this.metadata = metadata as Record<string, string> | null;
+    const problem = problemOf(header);
+    if (problem !== null) return `malformed request header: ${problem}`;
+    const fields = header as unknown[];
+    this.methodText = fields[RequestHeader.METHOD] as string;
+    this.deadlineMs = fields[RequestHeader.DEADLINE_MS] as number;
+    this.business = fields[RequestHeader.BUSINESS] as number;
+    this.user = fields[RequestHeader.USER] as number;
+    this.traceIdText = fields[RequestHeader.TRACE_ID] as string;
+    this.metadata = fields[RequestHeader.METADATA] as Record<string, string> | null;
     return null;
   }
 
@@ -229,6 +210,33 @@ export class RequestHeaderReader {
     this.user = user;
     return true;
   }
+}
+
+/** What is wrong with a header msgpackr decoded, or null. */
+function problemOf(header: unknown): string | null {
+  if (!Array.isArray(header) || header.length !== REQUEST_HEADER_FIELDS) {
+    return `expected an array of ${REQUEST_HEADER_FIELDS} fields`;
+  }
+  const method: unknown = header[RequestHeader.METHOD];
+  const deadlineMs: unknown = header[RequestHeader.DEADLINE_MS];
+  const business: unknown = header[RequestHeader.BUSINESS];
+  const user: unknown = header[RequestHeader.USER];
+  const traceId: unknown = header[RequestHeader.TRACE_ID];
+  const metadata: unknown = header[RequestHeader.METADATA];
+  if (typeof method !== 'string' || method.length === 0) return 'method must be a non-empty string';
+  if (typeof deadlineMs !== 'number' || !(deadlineMs <= MAX_DEADLINE_MS) || !Number.isInteger(deadlineMs)) {
+    return 'deadline must be an integer number of milliseconds';
+  }
+  if (!isBusinessPriority(business)) return 'business priority out of range';
+  if (!isUserPriority(user)) return 'user priority out of range';
+  if (typeof traceId !== 'string' || traceId.length > MAX_TRACE_ID_LENGTH) return 'trace id must be a short string';
+  if (metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) return 'metadata must be a map of strings';
+    for (const key in metadata) {
+      if (typeof (metadata as Record<string, unknown>)[key] !== 'string') return `metadata "${key}" must be a string`;
+    }
+  }
+  return null;
 }
 
 /** Where the bytes of the string `stringAt` last read start. */

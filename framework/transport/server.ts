@@ -222,7 +222,7 @@ export class Server implements ConnectionOwner {
     }
     const header = this.header;
     const problem = header.read(buf, headerStart, headerEnd);
-    if (problem !== null) return connection.protocolError(protocolError(`malformed request header: ${problem}`));
+    if (problem !== null) return connection.protocolError(protocolError(problem));
     this.priorityGuard?.check(header);
 
     if (connection.calls.has(id)) {
