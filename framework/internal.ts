@@ -4,6 +4,8 @@
  */
 export { now, sharedWheel, TimingWheel } from './deadline.ts';
 export { InFlightTable } from './transport/in-flight-table.ts';
+/** The server's answer to a request shed by its level (packed once); bench/micro/admission.ts answers it from its floor. */
+export { SHED_BY_LEVEL } from './transport/server.ts';
 export type { TimerEntry } from './deadline.ts';
 export { runInContext, userPriorityOfTrace } from './context.ts';
 export { integerOption, numberOption, booleanOption, stringOption, oneOfOption } from './options.ts';

@@ -13,13 +13,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ADMIT_ALL, AdmissionController, Status, createServer } from 'corpc';
-import { percentile, protocol } from 'corpc/internal';
+import { ADMIT_ALL, AdmissionController, createServer } from 'corpc';
+import { SHED_BY_LEVEL, percentile, protocol } from 'corpc/internal';
 import { Echo, echoHandlers } from '../../services/echo/echo.ts';
 import { requestFrame } from './frame-decode.ts';
 import { measure, print, type MicroResult } from './measure.ts';
 
-const { FrameDecoder, FrameKind, FrameWriter, PREFACE, packedError } = protocol;
+const { FrameDecoder, FrameKind, FrameWriter, PREFACE } = protocol;
 
 export async function main(): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
@@ -162,15 +162,14 @@ async function serve(): Promise<void> {
   });
 }
 
-/** The floor: frames decoded, each request answered with a constant error the size of the server's shedding answer. */
+/** The floor: frames decoded, each request answered with the server's own shedding answer, nothing else. */
 async function listenFloor(): Promise<number> {
-  const answer = packedError(Status.RESOURCE_EXHAUSTED, 'x'.repeat(78), 'admission_level');
   const listener = createNetServer((socket) => {
     socket.setNoDelay(true);
     const writer = new FrameWriter(socket, null);
     const decoder = new FrameDecoder(
       {
-        onFrame: (kind, id) => kind === FrameKind.REQUEST && writer.packedError(id, 0, answer),
+        onFrame: (kind, id) => kind === FrameKind.REQUEST && writer.packedError(id, 0, SHED_BY_LEVEL),
         onPreface: () => undefined,
         onProtocolError: (error) => socket.destroy(error),
       },

@@ -388,7 +388,7 @@ export class Server implements ConnectionOwner {
 const OVERLOADED_LEVEL = "the server is overloaded: this request's priority is below its admission level";
 const OVERLOADED_QUEUE_DELAY = 'the server is overloaded: the request waited too long in its queue';
 /** Shedding answers, packed once: rejecting from the header formats and packs nothing. */
-const SHED_BY_LEVEL = packedError(Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, 'admission_level');
+export const SHED_BY_LEVEL = packedError(Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, 'admission_level');
 const SHED_QUEUE_FULL = packedError(
   Status.RESOURCE_EXHAUSTED,
   'the server is overloaded: its queue is full (maxQueueLength)',
