@@ -408,7 +408,7 @@ export class Channel implements CallOwner {
     }
     if (endpoint === null) return this.waitForEndpoint(call);
     const { method } = call;
-    if (endpoint.admission.sheds(level, start)) {
+    if (endpoint.admission.sheds(level, start) && !endpoint.admission.probe(start)) {
       return call.reject(
         new RpcError(
           Status.RESOURCE_EXHAUSTED,
