@@ -19,6 +19,7 @@ export const scenarios: Record<string, Scenario> = {
   overload: { summary: 'overload control: goodput and latency past saturation', file: './overload/overload.ts', inAll: true },
   fairness: { summary: 'overload control: fairness between priorities', file: './overload/fairness.ts', inAll: true },
   spike: { summary: 'overload control: a sudden load spike', file: './overload/spike.ts', inAll: true },
+  'cpu-spike': { summary: 'overload control of a CPU-bound worker: 0.8x → 2x → 4x → 10x → 0.8x', file: './overload/cpu-spike.ts', inAll: true },
   surge: { summary: 'a surge across a multi-tier service', file: './surge.ts', inAll: true, allArgs: ['--start'] },
   fuzz: { summary: 'hostile connections against a live server for --seconds N; reports executions and findings', file: './fuzz.ts', inAll: false },
   soak: { summary: '10x overload for --seconds N: goodput, server RSS over time, accounting by status', file: './soak.ts', inAll: false },
