@@ -1,7 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { booleanOption, integerOption, oneOfOption } from '../options.ts';
+import { booleanOption, integerOption, knownKeys, oneOfOption, optionNames } from '../options.ts';
 import { ADMIT_ALL, businessOf, userOf } from '../priority.ts';
 import { POLICY_NAMES, createPolicy, type PolicyName, type PolicyOptions } from './policies.ts';
 import { loopDelay, type LoopDelayShare } from './loop-delay.ts';
@@ -24,6 +24,21 @@ export interface AdmissionOptions extends PolicyOptions {
   /** …or this many arrivals, whichever comes first. Default 2000. */
   windowRequests?: number;
 }
+
+const ADMISSION_OPTIONS = optionNames<AdmissionOptions>({
+  policy: true,
+  dryRun: true,
+  windowMs: true,
+  windowRequests: true,
+  queuingThresholdMs: true,
+  responseThresholdMs: true,
+  alpha: true,
+  beta: true,
+  maxRaiseLevels: true,
+  codelTargetMs: true,
+  codelIntervalMs: true,
+  sedaTargetMs: true,
+});
 
 /** Per-method counts of one window. */
 export interface MethodAdmission {
@@ -102,6 +117,7 @@ export class AdmissionController {
   private last: AdmissionMetrics | null = null;
 
   constructor(options: AdmissionOptions = {}) {
+    knownKeys('admission', options, ADMISSION_OPTIONS);
     const policy = options.policy ?? 'dagor';
     if (typeof policy === 'string') {
       this.policy = createPolicy(oneOfOption('admission.policy', policy, 'dagor', POLICY_NAMES), options);
