@@ -340,6 +340,7 @@ class Emitter {
   private service(service: ServiceInfo): string {
     const defineService = this.corpcValue('defineService');
     const method = this.corpcValue('method');
+    const init = this.corpcType('MessageInit');
     const decoder = this.use('decoder');
     const lines = [
       `/** service ${service.fullName}: \`createClient(${service.name}, target)\`, \`server.addService(${service.name}, handlers)\`. */`,
@@ -350,7 +351,8 @@ class Emitter {
     for (const m of service.methods) {
       const req = this.typeName(m.input);
       const res = this.typeName(m.output);
-      lines.push(`    ${m.name}: ${method}<${req}, ${res}>({`);
+      // Clients and handlers send partial messages: the receiving side's decoder fills in proto3's defaults.
+      lines.push(`    ${m.name}: ${method}<${req}, ${res}, ${init}<${req}>, ${init}<${res}>>({`);
       lines.push(`      path: ${lit(m.path)},`);
       lines.push(`      decodeRequest: ${decoder}(${lit(m.path)}, 'request', ${this.decoderName(m.input)}),`);
       lines.push(`      decodeResponse: ${decoder}(${lit(m.path)}, 'response', ${this.decoderName(m.output)}),`);
@@ -367,7 +369,8 @@ class Emitter {
     for (const m of service.methods) {
       const req = this.typeName(m.input);
       const res = this.typeName(m.output);
-      lines.push(`  ${m.name}(request: ${req}, context: ${context}): Promise<${res}> | ${res};`);
+      const reply = `${this.corpcType('MessageInit')}<${res}>`;
+      lines.push(`  ${m.name}(request: ${req}, context: ${context}): Promise<${reply}> | ${reply};`);
     }
     lines.push('}');
     return lines.join('\n');
