@@ -15,6 +15,7 @@ export type { ContextOptions, Metadata } from './context.ts';
 export { Semaphore, WaitGroup, sleep } from './sync.ts';
 export { defineService, method } from './service.ts';
 export type {
+  Empty,
   MessageInit,
   MethodDescriptor,
   MethodOptions,

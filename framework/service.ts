@@ -13,6 +13,9 @@ import type { RequestContext } from './context.ts';
  * field the sender left out.
  */
 
+/** `google.protobuf.Empty` in generated code: a message with no fields. */
+export type Empty = { [key: string]: never };
+
 /**
  * A message as a sender may give it: every field optional, nested messages too (in lists and
  * map values as well), like Connect-ES's `MessageInitShape`. The receiver's decoder fills in
