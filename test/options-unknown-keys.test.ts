@@ -1,4 +1,4 @@
-import { createChannel, createClient, createServer, InvalidArgumentError } from 'corpc';
+import { createChannel, createClient, createServer, InvalidArgumentError, Resolver } from 'corpc';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Echo } from '../services/echo/echo.ts';
@@ -23,6 +23,7 @@ test('a misspelt option is rejected at construction, naming the option nearest t
   rejects(() => createClient(Echo, '127.0.0.1:1', { timeoutMS: 50 } as never), 'timeoutMS: unknown key (did you mean "timeoutMs"?)');
   rejects(() => createChannel('127.0.0.1:1', { tls: { servrname: 'x' } } as never), 'tls.servrname: unknown key (did you mean "servername"?)');
   rejects(() => createChannel('127.0.0.1:1', { frobnicate: true } as never), 'frobnicate: unknown key');
+  rejects(() => new Resolver({ maxTtl: 5 } as never), 'maxTtl: unknown key (did you mean "maxTtlMs"?)');
 });
 
 test('the config file says the same of the same typo', () => {
