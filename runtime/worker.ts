@@ -60,8 +60,8 @@ function channelTo(unit: string): Channel {
 /**
  * Listens on a unit's (or the HTTP entry's) port. On port 0 node:cluster gives this worker the
  * port it bound for the first worker that asked; a worker told the group's port (`expected`)
- * fails if it got another one (every worker that held it has died since: the supervisor then
- * starts the group's ports afresh).
+ * fails its start if it got another one (the workers that held it died in the meantime): the
+ * supervisor replaces it, and its replacement binds the group's port by number.
  */
 async function bind(what: string, listen: () => Promise<{ port: number }>, expected: number | undefined): Promise<number> {
   const { port } = await listen();
