@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { InvalidArgumentError } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { booleanOption, integerOption, numberOption, oneOfOption } from '../options.ts';
+import { booleanOption, integerOption, knownKeys, numberOption, oneOfOption, optionNames } from '../options.ts';
 import { ADMIT_ALL, businessOf, userOf } from '../priority.ts';
 import { POLICY_NAMES, QUEUING_THRESHOLD_MS, createPolicy, type PolicyName, type PolicyOptions } from './policies.ts';
 import { loopDelay, type LoopDelayShare } from './loop-delay.ts';
@@ -30,6 +30,21 @@ export interface AdmissionOptions extends PolicyOptions {
   /** …or after this many arrivals, whichever comes first. Default 2000. */
   windowRequests?: number;
 }
+
+const ADMISSION_OPTIONS = optionNames<AdmissionOptions>({
+  policy: true,
+  dryRun: true,
+  windowMs: true,
+  windowRequests: true,
+  queuingThresholdMs: true,
+  responseThresholdMs: true,
+  alpha: true,
+  beta: true,
+  maxRaiseLevels: true,
+  codelTargetMs: true,
+  codelIntervalMs: true,
+  sedaTargetMs: true,
+});
 
 /** Per-method counts of one window. */
 export interface MethodAdmission {
@@ -137,6 +152,7 @@ export class AdmissionController {
 
   /** `slots`: the server's handler concurrency (for the slots' utilisation). */
   constructor(options: AdmissionOptions = {}, slots = Infinity) {
+    knownKeys('admission', options, ADMISSION_OPTIONS);
     this.slots = slots;
     const policy = options.policy ?? 'dagor';
     if (typeof policy === 'string') {

@@ -4,7 +4,7 @@ import fastq from 'fastq';
 import { RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
 import { runInContext } from '../context.ts';
-import { integerOption } from '../options.ts';
+import { integerOption, knownKeys, optionNames } from '../options.ts';
 import { compoundLevel } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
 import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
@@ -59,6 +59,25 @@ export interface ListenOptions {
   host?: string;
 }
 
+const SERVER_OPTIONS = optionNames<ServerOptions>({
+  maxFrameBytes: true,
+  maxInFlightPerConnection: true,
+  concurrency: true,
+  maxQueueLength: true,
+  maxBufferedBytesPerConnection: true,
+  closeGraceMs: true,
+  tls: true,
+  priorityKey: true,
+  admission: true,
+  entry: true,
+  maxHeaderBytes: true,
+  maxConnections: true,
+  handshakeTimeoutMs: true,
+  idleTimeoutMs: true,
+  frameTimeoutMs: true,
+  slowReaderTimeoutMs: true,
+});
+
 type State = 'idle' | 'listening' | 'draining' | 'closed';
 
 export interface ServerStats {
@@ -104,6 +123,7 @@ export class Server implements ConnectionOwner {
   private closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
+    knownKeys('', options, SERVER_OPTIONS);
     ({ maxFrameBytes: this.maxFrameBytes, maxInFlightPerConnection: this.maxInFlightPerConnection, maxBufferedBytes: this.maxBufferedBytes } =
       peerLimits(options));
     this.maxQueueLength = integerOption('maxQueueLength', options.maxQueueLength, 10_000, 1);
