@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cpu-spike [--quick] [--json FILE] [--policies a,b] [--mixed] [--trace]`: overload of a
+ * `npm run bench -- cpu-spike [--quick] [--json FILE] [--policies a,b] [--mixed | --workers N] [--trace]`: overload of a
  * CPU-bound worker, the way a Node service really overloads (its event loop saturates).
  *
  * Service: `Burn/burn` spins 2 ms of CPU per call, `createServer()` with its defaults, in its own
@@ -13,19 +13,15 @@
  * priority, p99 of served calls, calls that failed while the load was under capacity, and how
  * long the admission level took to settle (the share of the mix it admits stays within 5 points
  * of its steady value from then on). `--trace` prints every admission window of the service
- * (JSON lines on stderr: level, queuing time, utilisation, arrivals…).
+ * (JSON lines on stderr: level, queuing time, utilisation, arrivals…). `--workers N` runs the
+ * service under `corpc run --workers N` instead (metrics and logs on, nothing pinned, the
+ * channel with N connections so that every worker gets some; settling is not measured there).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { RpcError, USER_LEVELS, createChannel, withContext, type Channel } from 'corpc';
-import { Burn } from './cpu-service.ts';
-import { cpuPinning } from '../machine.ts';
+import { USER_LEVELS, type Channel } from 'corpc';
+import { BURN_MS, DEADLINE_MS, burnCall, closedLoop, runCpuService, spawnCpuService, type WindowSample } from './cpu-service.ts';
+import { numberOption } from '../args.ts';
 import { parseFlags, percentile, table, writeJson } from './harness.ts';
 
-export const BURN_MS = 2;
-const DEADLINE_MS = 500;
 /** Business priority → share of calls. */
 export const MIX: readonly (readonly [number, number])[] = [
   [0, 0.05],
@@ -55,43 +51,34 @@ export interface CpuSpikeRow {
   failures: Record<string, number>;
 }
 
-interface LevelSample {
-  at: number;
-  level: number;
-}
-
-interface Service {
-  channel: Channel;
-  levels: LevelSample[];
-  close(): Promise<void>;
-}
-
 export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
   const flags = parseFlags(argv);
   const policies = argv.includes('--policies') ? flags.policies : (['dagor', 'seda', 'none'] as const);
   const mixed = argv.includes('--mixed');
   const trace = argv.includes('--trace');
+  const workersAt = argv.indexOf('--workers');
+  const workers = workersAt === -1 ? 0 : numberOption('--workers', argv[workersAt + 1], { integer: true, min: 1 });
   const phaseMs = flags.quick ? 4000 : 8000;
   const countMs = flags.quick ? 2500 : 5000;
-  const pinning = pinSelf();
+  let pinning = false;
   console.log(
-    `# cpu-spike: a ${BURN_MS} ms CPU-bound handler${mixed ? ' after a 5 ms downstream await' : ''}, createServer() defaults, ` +
+    `# cpu-spike: a ${BURN_MS} ms CPU-bound handler${mixed ? ' after a 5 ms downstream await' : ''}, ${workers > 0 ? `corpc run --workers ${workers}` : 'createServer() defaults'}, ` +
       `deadline ${DEADLINE_MS} ms, mix ${MIX.map(([b, s]) => `${s * 100}% B=${b}`).join(', ')}; phases of ${phaseMs / 1000} s, last ${countMs / 1000} s counted`,
   );
-  console.log(pinning ? 'pinning: service on CPU 0, load generator on CPU 1 (taskset)' : 'pinning: none (taskset unavailable): service and load generator share the CPUs');
   const rows: CpuSpikeRow[] = [];
   for (const policy of policies) {
-    const service = await startService(policy, mixed, pinning);
+    const service = workers > 0 ? await runCpuService(policy, workers) : await spawnCpuService(policy, mixed);
+    pinning = service.pinned;
     try {
-      const capacity = await closedLoop(service.channel, 8, flags.quick ? 1500 : 2000, 500, 0);
+      const capacity = await closedLoop(service.channel, 8, flags.quick ? 1500 : 2000, 500, () => 0);
       console.error(`${policy}: capacity ${capacity.toFixed(0)} calls/s`);
-      await closedLoop(service.channel, 16, flags.quick ? 2000 : 4000, 0, null);
+      await closedLoop(service.channel, 16, flags.quick ? 2000 : 4000, 0, pickBusiness);
       let index = 0;
       for (const load of LOADS) {
         const phaseStart = Date.now();
         const outcome = await openLoop(service.channel, load * capacity, phaseMs, phaseMs - countMs);
-        const levels = service.levels.filter((s) => s.at >= phaseStart && s.at <= phaseStart + phaseMs);
-        if (trace) for (const s of levels as unknown as Record<string, number>[]) console.error(JSON.stringify({ ...s, at: s.at! - phaseStart, share: +(admittedShare(s.level!) * 100).toFixed(0) }));
+        const levels = service.windows.filter((s) => s.at >= phaseStart && s.at <= phaseStart + phaseMs);
+        if (trace) for (const s of levels) console.error(JSON.stringify({ ...s, at: s.at - phaseStart, share: +(admittedShare(s.level) * 100).toFixed(0) }));
         const sent = [...outcome.sent.values()].reduce((a, b) => a + b, 0);
         const ok = [...outcome.ok.values()].reduce((a, b) => a + b, 0);
         const row: CpuSpikeRow = {
@@ -124,47 +111,18 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
         pct(r.success.B40!),
         `${r.p99_ms.toFixed(0)} ms`,
         r.failed_under_capacity === null ? '-' : r.failed_under_capacity,
-        r.settle_ms === null ? 'never' : `${r.settle_ms.toFixed(0)} ms`,
+        r.settle_ms === null ? (workers > 0 ? 'n/a' : 'never') : `${r.settle_ms.toFixed(0)} ms`,
         Object.entries(r.failures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '-',
       ]),
     ]),
   );
+  console.log(
+    pinning
+      ? 'pinning: service on CPU 0, load generator on CPU 1 (taskset)'
+      : `pinning: none (${workers > 0 ? `${workers} workers` : 'taskset unavailable'}): service and load generator share the CPUs`,
+  );
   writeJson(flags.json, { node: process.version, pinned: pinning, burnMs: BURN_MS, mixed, rows });
   return rows;
-}
-
-/** Pins this process (the load generator) to CPU 1; the service goes to CPU 0. */
-function pinSelf(): boolean {
-  if (cpuPinning() === null) return false;
-  return spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
-}
-
-async function startService(policy: string, mixed: boolean, pinned: boolean): Promise<Service> {
-  const script = fileURLToPath(new URL('./cpu-service.ts', import.meta.url));
-  const nodeArgs = ['--conditions=corpc-source', '--import', 'tsx', script, '--policy', policy, ...(mixed ? ['--mixed'] : [])];
-  const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const levels: LevelSample[] = [];
-  child.on('message', (sample) => levels.push(sample as LevelSample));
-  const target = await firstLine(child, /^listening (\S+)$/);
-  const channel = createChannel(target);
-  return {
-    channel,
-    levels,
-    close: async () => {
-      channel.destroy();
-      child.kill('SIGKILL');
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
-async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const match = pattern.exec(line);
-    if (match !== null) return match[1]!;
-  }
-  throw new Error('the CPU-bound service did not start');
 }
 
 function pickBusiness(): number {
@@ -173,35 +131,6 @@ function pickBusiness(): number {
     if ((r -= share) < 0) return business;
   }
   return MIX[MIX.length - 1]![0];
-}
-
-async function call(channel: Channel, business: number): Promise<string | null> {
-  const user = Math.floor(Math.random() * USER_LEVELS);
-  try {
-    await withContext({ timeoutMs: DEADLINE_MS, businessPriority: business, userPriority: user }, () => channel.call(Burn.methods.burn, { ms: BURN_MS }));
-    return null;
-  } catch (error) {
-    return error instanceof RpcError ? (error.reason ?? error.code) : 'other';
-  }
-}
-
-/**
- * `inFlight` calls back to back for `durationMs`; returns OK/s after `warmupMs`. Business
- * priority `business`, or the mix when null.
- */
-async function closedLoop(channel: Channel, inFlight: number, durationMs: number, warmupMs: number, business: number | null): Promise<number> {
-  const start = performance.now();
-  let ok = 0;
-  const worker = async (): Promise<void> => {
-    while (performance.now() - start < durationMs) {
-      const failed = await call(channel, business ?? pickBusiness());
-      if (failed === null && performance.now() - start >= warmupMs) ok++;
-      // A rejected call comes back at once: do not spin the loop on rejections.
-      if (failed !== null) await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return (ok * 1000) / Math.max(1, durationMs - warmupMs);
 }
 
 /** Calls at `rate` per second for `durationMs`; counts the calls started after `countFromMs`. */
@@ -219,7 +148,7 @@ async function openLoop(channel: Channel, rate: number, durationMs: number, coun
         const counted = (due * 1000) / rate >= countFromMs;
         const begin = performance.now();
         running.push(
-          call(channel, business).then((failed) => {
+          burnCall(channel, business).then((failed) => {
             if (!counted) return;
             outcome.sent.set(business, (outcome.sent.get(business) ?? 0) + 1);
             if (failed === null) {
@@ -255,7 +184,7 @@ export function admittedShare(level: number): number {
  * From the phase's start, when the admitted share entered, for good, ±5 points of its steady
  * value (the median over the phase's second half).
  */
-function settleTime(samples: readonly LevelSample[], phaseStart: number): number | null {
+function settleTime(samples: readonly WindowSample[], phaseStart: number): number | null {
   if (samples.length === 0) return null;
   const final = percentile(samples.slice(Math.floor(samples.length / 2)).map((s) => admittedShare(s.level)), 0.5);
   let settled: number | null = 0;
