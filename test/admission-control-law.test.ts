@@ -108,6 +108,28 @@ test('a long queuing time with nothing left in the queue at the window end is a 
   assert.ok(standing.metrics()!.overloaded);
 });
 
+test('with the loop saturated, handler time far above its floor is a queue in the loop; with room, a slow downstream', () => {
+  for (const [utilization, overloaded] of [
+    [1, true],
+    [0.5, false],
+  ] as const) {
+    const controller = controllerAtZero();
+    const counters = controller.methodCounters('Sim/work');
+    /** 20 requests that barely queued and took `ms` from start to answer (after an await, say). */
+    const window = (at: number, ms: number, busy: number): void => {
+      for (let i = 0; i < 20; i++) {
+        controller.arrive(0, at, counters);
+        controller.start(1, at, 0, counters);
+        controller.finish(1 + ms, at + ms);
+      }
+      controller.endWindow(at + WINDOW_MS, busy);
+    };
+    window(0, 7, 0.5); // the floor: 7 ms
+    window(WINDOW_MS, 200, utilization);
+    assert.is(controller.metrics()!.overloaded, overloaded, `utilisation ${utilization}`);
+  }
+});
+
 test('fast down: an overloaded window sheds about alpha (5%) of what was served, lowest levels first', () => {
   const controller = controllerAtZero();
   // 1280 arrived (10 at each user level), 1000 served, queuing just above the 20 ms threshold.

@@ -1,13 +1,13 @@
 /**
  * The CPU-bound service of `cpu-spike` (and `overload --cpu`): `Burn/burn` spins the CPU for
- * `ms`, the way handlers that parse, render, hash or serialise do; with `--mixed`, it first awaits
- * a downstream call (a sleep-based service in the same process, standing for a database or
+ * `ms`, the way handlers that parse, render, hash or serialise do; with `--downstream ADDR`, it
+ * first awaits a 5 ms call to a sleep-based service there (standing for a database or
  * another tier) and then burns. `createServer()` keeps its defaults unless `--policy` names
  * another policy: what a user gets.
  *
  * The benches run it as its own process pinned to CPU 0, with the load generator (their own
  * process) pinned to CPU 1 (`spawnCpuService`); by hand:
- * `node --conditions=corpc-source --import tsx bench/overload/cpu-service.ts [--policy P] [--mixed]`.
+ * `node --conditions=corpc-source --import tsx bench/overload/cpu-service.ts [--policy P] [--downstream ADDR]`.
  * It prints `listening HOST:PORT`, and over IPC (when it has a channel) every closed admission
  * window (`at`: Date.now()).
  */
@@ -49,48 +49,37 @@ export function burnCpu(ms: number): void {
   while (performance.now() < end);
 }
 
-export interface CpuServiceOptions {
-  policy?: PolicyName;
-  /** Await a downstream call of `downstreamMs` before burning. */
-  mixed?: boolean;
-  downstreamMs?: number;
+/** How long the downstream call of the mixed handler takes. */
+const DOWNSTREAM_MS = 5;
+
+/**
+ * The sleep-based downstream of the mixed handler. The bench runs it in the load generator's
+ * process (it needs no CPU), so the CPU-bound process holds one server, as a worker would.
+ */
+export async function startDownstream(): Promise<{ target: string; close(): Promise<void> }> {
+  const server = createServer().addService(Downstream, {
+    async wait({ ms }) {
+      await sleep(ms);
+      return { ok: true as const };
+    },
+  });
+  const { port } = await server.listen({ port: 0 });
+  return { target: `127.0.0.1:${port}`, close: () => server.close(100) };
 }
 
-export async function startCpuService(options: CpuServiceOptions = {}): Promise<{ target: string; close(): Promise<void> }> {
-  const serverOptions: ServerOptions = options.policy === undefined ? {} : { admission: { policy: options.policy } };
-  let closeDownstream = async (): Promise<void> => {};
-  let wait: ((ms: number) => Promise<unknown>) | null = null;
-  if (options.mixed === true) {
-    const downstream = createServer().addService(Downstream, {
-      async wait({ ms }) {
-        await sleep(ms);
-        return { ok: true as const };
-      },
-    });
-    const { port } = await downstream.listen({ port: 0 });
-    const client = createClient(Downstream, `127.0.0.1:${port}`);
-    wait = (ms) => client.wait({ ms });
-    closeDownstream = async () => {
-      await client.close();
-      await downstream.close(100);
-    };
-  }
-  const downstreamMs = options.downstreamMs ?? 5;
+/** The CPU-bound server; with `downstream`, each call first awaits that service. */
+async function startCpuService(policy: PolicyName | undefined, downstream: string | undefined): Promise<string> {
+  const serverOptions: ServerOptions = policy === undefined ? {} : { admission: { policy } };
+  const client = downstream === undefined ? null : createClient(Downstream, downstream);
   const server = createServer(serverOptions).addService(Burn, {
     async burn({ ms }) {
-      if (wait !== null) await wait(downstreamMs);
+      if (client !== null) await client.wait({ ms: DOWNSTREAM_MS });
       burnCpu(ms);
       return { ok: true as const };
     },
   });
   const { port } = await server.listen({ port: 0 });
-  return {
-    target: `127.0.0.1:${port}`,
-    close: async () => {
-      await server.close(100);
-      await closeDownstream();
-    },
-  };
+  return `127.0.0.1:${port}`;
 }
 
 /** CPU time per call of the benches' CPU-bound service. */
@@ -128,8 +117,9 @@ export interface SpawnedService {
  */
 export async function spawnCpuService(policy: string, mixed = false): Promise<SpawnedService> {
   const pinned = cpuPinning() !== null && spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
+  const downstream = mixed ? await startDownstream() : null;
   const script = fileURLToPath(import.meta.url);
-  const nodeArgs = ['--conditions=corpc-source', '--import', 'tsx', script, '--policy', policy, ...(mixed ? ['--mixed'] : [])];
+  const nodeArgs = ['--conditions=corpc-source', '--import', 'tsx', script, '--policy', policy, ...(downstream === null ? [] : ['--downstream', downstream.target])];
   const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const windows: WindowSample[] = [];
@@ -145,6 +135,7 @@ export async function spawnCpuService(policy: string, mixed = false): Promise<Sp
       channel.destroy();
       child.kill('SIGKILL');
       if (child.exitCode === null) await once(child, 'exit');
+      await downstream?.close();
     },
   };
 }
@@ -217,10 +208,7 @@ if (process.argv[1]?.endsWith('cpu-service.ts')) {
     const i = process.argv.indexOf(`--${name}`);
     return i === -1 ? undefined : process.argv[i + 1];
   };
-  const { target } = await startCpuService({
-    policy: arg('policy') as PolicyName | undefined,
-    mixed: process.argv.includes('--mixed'),
-  });
+  const target = await startCpuService(arg('policy') as PolicyName | undefined, arg('downstream'));
   if (process.send !== undefined) {
     subscribe(ADMISSION_WINDOW_CHANNEL, (message) => {
       const m = message as AdmissionMetrics;

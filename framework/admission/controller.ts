@@ -339,6 +339,8 @@ export class AdmissionController {
       p90ResponseMs,
       loopDelayMs: this.loopDelayMs,
       utilization: busy,
+      loopUtilization: utilization === undefined ? loopUtilization : busy,
+      answered: this.answered,
       waiting: Math.max(0, this.waiting),
     };
     this.policy.onWindow(window);

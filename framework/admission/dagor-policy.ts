@@ -46,6 +46,11 @@ const CEILING_WINDOWS = 10;
 const TARGET_UTILIZATION = 0.9;
 const MAX_HEADROOM_GROWTH = 4;
 
+/** The event loop counts as saturated at this utilisation: work waits in it (see DagorPolicy.queuingDelay). */
+const SATURATED_LOOP = 0.95;
+/** A window's average response time counts for the floor when at least this many answers make it. */
+const MIN_FLOOR_ANSWERS = 16;
+
 /** Share of the standing backlog an overloaded window's cut removes on top of alpha. */
 const DRAIN_SHARE = 0.5;
 /** However long the queue, one overloaded window keeps at least this share of what was served (before alpha). */
@@ -104,6 +109,8 @@ export class DagorPolicy implements AdmissionPolicy {
    */
   private readonly seenBusiness = new Uint8Array(BUSINESS_LEVELS);
   private readonly options: DagorPolicyOptions;
+  /** The lowest average time from handler start to answer seen (see queuingDelay). */
+  private responseFloorMs = Infinity;
 
   constructor(name: string, options: DagorPolicyOptions) {
     this.name = name;
@@ -112,6 +119,30 @@ export class DagorPolicy implements AdmissionPolicy {
 
   get advertisedLevel(): number {
     return this.options.advertise ? this.level : ADMIT_ALL;
+  }
+
+  /**
+   * The window's queuing delay, 0 when its queue was not a standing one:
+   * - the queuing time (arrival → handler start, the loop's delay included), when a queue still
+   *   stands at the window's end — in the server's queue, or in the kernel while the loop's delay
+   *   alone is above the threshold. A queue that has already drained was a burst or a brief stall
+   *   (a restarted worker shed its first callers' retries for a cold start before this rule);
+   * - while the event loop is saturated, the response time beyond the queuing time and above its
+   *   floor: handlers that burn CPU after an await start at once, and their work waits in the
+   *   loop, where no start time sees it. With a loop that has room, a long response time is a slow downstream, not this
+   *   worker's queue (why DAGOR does not use response time), so it does not count.
+   */
+  private queuingDelay(window: AdmissionWindow): number {
+    const threshold = this.options.queuingThresholdMs;
+    if (window.answered >= MIN_FLOOR_ANSWERS) {
+      // The floor: the lowest average time from start to answer seen, drifting up 1 % a window so
+      // that a handler that became slower for good is not taken for a queue forever.
+      this.responseFloorMs = Math.min(window.avgResponseMs - window.avgQueuingMs, this.responseFloorMs * 1.01);
+    }
+    const standing = window.waiting > 0 || window.loopDelayMs > threshold;
+    const queued = standing ? window.avgQueuingMs : 0;
+    const inLoop = window.loopUtilization >= SATURATED_LOOP ? window.avgResponseMs - window.avgQueuingMs - this.responseFloorMs : 0;
+    return Math.max(queued, inLoop);
   }
 
   admit(level: number): boolean {
@@ -125,19 +156,15 @@ export class DagorPolicy implements AdmissionPolicy {
   onWindow(window: AdmissionWindow): void {
     const o = this.options;
     const durationMs = Math.max(1, window.durationMs);
-    // By queuing time, only a queue still standing at the window's end is an overload: one that
-    // has already drained was a burst or a stall of the loop (a restarted worker shed its first
-    // callers' retries for a cold start before this rule).
-    this.overloaded =
-      o.detection === 'queuing'
-        ? window.avgQueuingMs > o.queuingThresholdMs && window.waiting > 0
-        : window.avgResponseMs > o.responseThresholdMs;
+    const delayMs = o.detection === 'queuing' ? this.queuingDelay(window) : window.avgResponseMs;
+    const thresholdMs = o.detection === 'queuing' ? o.queuingThresholdMs : o.responseThresholdMs;
+    this.overloaded = delayMs > thresholdMs;
     if (this.overloaded) {
       this.calmWindows = 0;
       // What the handlers actually ran (requests dropped at dequeue left the queue at no cost).
       const ran = window.started - window.dropped;
       // The backlog beyond what the threshold allows: (average queuing - threshold) × service rate.
-      const excess = o.detection === 'queuing' ? (Math.max(0, window.avgQueuingMs - o.queuingThresholdMs) / durationMs) * ran : 0;
+      const excess = o.detection === 'queuing' ? ((delayMs - o.queuingThresholdMs) / durationMs) * ran : 0;
       // Draining: the queue (drops included) shrinks by at least that backlog per window, so the
       // long queuing time is an earlier window's backlog that is going away: hold the level.
       if (excess > 0 && window.started - window.admitted >= excess) return;

@@ -35,6 +35,10 @@ export interface AdmissionWindow {
    * and the handler slots' (handler time / (window × concurrency)). Low means room to admit more.
    */
   readonly utilization: number;
+  /** The event loop's own utilisation over the window, 0..1 (the process's). */
+  readonly loopUtilization: number;
+  /** Requests answered in the window (their response times make `avgResponseMs`). */
+  readonly answered: number;
   /**
    * Requests admitted and still waiting for a handler at the window's end. None means the queue
    * that made the window's queuing time long is gone: a burst, or a stall of the loop (a GC pause,
