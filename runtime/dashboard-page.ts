@@ -68,11 +68,12 @@ function sum(record) { var t = 0; for (var k in record) t += record[k]; return t
 /* One plot: series = [{label, values (one per point, null for none)}]. */
 function chart(title, unit, series, opts) {
   var W = 330, H = 130, L = 44, R = 6, T = 6, B = 16;
-  var n = points.length, max = (opts && opts.max) || 0;
+  // The x axis spans the kept points (at least a minute, at most MAX seconds), newest on the right.
+  var n = points.length, span = Math.max(60, n), max = (opts && opts.max) || 0;
   series.forEach(function (s) { s.values.forEach(function (v) { if (v !== null && isFinite(v) && v > max) max = v; }); });
   if (!(max > 0)) max = 1;
   var p = Math.pow(10, Math.floor(Math.log10(max))); var m = [1, 2, 5, 10].find(function (k) { return max <= k * p; }); max = m * p;
-  var sx = function (i) { return L + (n <= 1 ? 0 : (i * (W - L - R)) / (MAX - 1)) + (MAX - n) * (W - L - R) / (MAX - 1); };
+  var sx = function (i) { return L + ((span - n + i) * (W - L - R)) / (span - 1); };
   var sy = function (v) { return T + (H - T - B) * (1 - v / max); };
   var svg = '<svg width="' + W + '" height="' + H + '" role="img" aria-label="' + esc(title) + '">';
   for (var g = 0; g <= 2; g++) {
@@ -80,7 +81,7 @@ function chart(title, unit, series, opts) {
     svg += '<line x1="' + L + '" x2="' + (W - R) + '" y1="' + sy(v) + '" y2="' + sy(v) + '" stroke="#eee"/>' +
       '<text x="' + (L - 4) + '" y="' + (sy(v) + 4) + '" text-anchor="end" font-size="10" fill="#666">' + fmt(v, v < 10 ? 1 : 0) + '</text>';
   }
-  svg += '<text x="' + L + '" y="' + (H - 3) + '" font-size="10" fill="#666">-' + MAX + ' s</text><text x="' + (W - R) + '" y="' + (H - 3) + '" font-size="10" fill="#666" text-anchor="end">now</text>';
+  svg += '<text x="' + L + '" y="' + (H - 3) + '" font-size="10" fill="#666">-' + span + ' s</text><text x="' + (W - R) + '" y="' + (H - 3) + '" font-size="10" fill="#666" text-anchor="end">now</text>';
   var legend = '';
   series.forEach(function (s, k) {
     var color = s.color || colors[k % colors.length];

@@ -61,9 +61,9 @@ export interface UnitWindow {
   inFlight: number;
   queued: number;
   connections: number;
-  /** Calls handled in the window, and how many of them succeeded. */
-  calls: number;
+  /** Handler calls that ended in the window, with success or with an error. */
   ok: number;
+  failed: number;
   /** From the admission controller's windows closed in this one: requests refused before a handler ran, in all and by reason… */
   rejected: number;
   rejectedBy: Record<string, number>;
@@ -188,8 +188,8 @@ const levelOf = (level: number): Level => ({ business: businessOf(level), user: 
 class UnitSum {
   admissionLevel = ADMIT_ALL;
   overloadedWorkers = 0;
-  calls = 0;
   ok = 0;
+  failed = 0;
   rejectedBy: Record<string, number> = {};
   callerOutcomes: Record<string, number> = {};
   callerLevel: number | null = null;
@@ -206,8 +206,8 @@ class UnitSum {
   connections = 0;
 
   add(w: UnitWindow, last: boolean): void {
-    this.calls += w.calls;
     this.ok += w.ok;
+    this.failed += w.failed;
     sumInto(this.rejectedBy, w.rejectedBy);
     this.started += w.started;
     this.queuingMsSum += w.queuingMsSum;
@@ -245,12 +245,12 @@ class UnitSum {
       if (key.startsWith('client RESOURCE_EXHAUSTED')) shedByCallers[key.slice('client RESOURCE_EXHAUSTED '.length) || 'unknown'] = value;
     }
     const total = (record: Record<string, number>): number => Object.values(record).reduce((a, b) => a + b, 0);
-    const aimed = rate(this.calls) + total(rejected) + total(shedByCallers);
+    const aimed = rate(this.ok + this.failed) + total(rejected) + total(shedByCallers);
     return {
       admission: levelOf(this.admissionLevel),
       overloadedWorkers: this.overloadedWorkers,
       served: rate(this.ok),
-      failed: rate(this.calls - this.ok),
+      failed: rate(this.failed),
       rejected,
       shedByCallers,
       callerOutcomes,
@@ -297,7 +297,7 @@ export class DashboardHistory {
       let totals = this.unitTotals.get(name);
       if (totals === undefined) this.unitTotals.set(name, (totals = { served: 0, failed: 0, rejected: 0, shedByCallers: 0 }));
       totals.served += w.ok;
-      totals.failed += w.calls - w.ok;
+      totals.failed += w.failed;
       totals.rejected += w.rejected;
       for (const [key, count] of Object.entries(w.callers?.failed ?? {})) if (key.startsWith('client RESOURCE_EXHAUSTED')) totals.shedByCallers += count;
     }

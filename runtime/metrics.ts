@@ -328,7 +328,6 @@ export class WorkerMetrics {
         // What the controller counts as this request's queuing time: the wait in the process
         // plus the event-loop delay it measured over its last window.
         queuing.observe((ctx.queuingMs + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
-        if (state !== undefined) state.window.calls++;
         try {
           const result = await handler(request, ctx);
           ok.inc();
@@ -337,6 +336,7 @@ export class WorkerMetrics {
           return result;
         } catch (error) {
           requests.inc({ unit, method, code: RpcError.from(error).code });
+          if (state !== undefined) state.window.failed++;
           throw error;
         } finally {
           duration.observe((performance.now() - started) / 1000);
@@ -441,8 +441,8 @@ function emptyWindow(): UnitWindow {
     inFlight: 0,
     queued: 0,
     connections: 0,
-    calls: 0,
     ok: 0,
+    failed: 0,
     rejected: 0,
     rejectedBy: {},
     started: 0,

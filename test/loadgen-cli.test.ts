@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { AdmissionPolicy } from 'corpc';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { serve } from './helpers/servers.ts';
 
@@ -76,9 +77,10 @@ test('a run against a real service: the report and --json account for every requ
 });
 
 test('under overload: goodput is the headline, outcomes are by status and reason, and by business priority with a mix', async () => {
-  const { server, target } = await serve(Echo, echoHandlers(), { admission: { policy: 'dagor' } });
-  // The server admits business priority 0 only (level B0 U127): priority 10 is shed, first by it, then by the client.
-  (server.admission.policy as { level: number }).level = 127;
+  // The server admits business priority 0 only (level B0 U127), whatever its windows say: priority 10 is shed, first by it, then by the client.
+  const level = 127;
+  const fixed: AdmissionPolicy = { name: 'fixed', level, advertisedLevel: level, overloaded: true, admit: (l) => l <= level, dequeue: () => true, onWindow: () => undefined };
+  const { server, target } = await serve(Echo, echoHandlers(), { admission: { policy: fixed } });
   const dir = mkdtempSync(join(tmpdir(), 'corpc-loadgen-'));
   try {
     const json = join(dir, 'out.json');
