@@ -192,30 +192,18 @@ export class WorkerMetrics {
   private registerChannelMetrics(registers: Registry[]): void {
     const channels = this.channels;
     const stats = (): [string, ChannelStats][] => [...channels].map(([callee, state]) => [callee, state.channel.stats()]);
-    const counter = <L extends string>(name: string, help: string, labelNames: L[], read: (set: (labels: Record<L, string>, value: number) => void) => void): void => {
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          read((labels, value) => this.inc(labels as never, value));
-        },
-      });
+    type Read<L extends string> = (set: (labels: Record<L, string>, value: number) => void) => void;
+    // Series rebuilt from the channels' totals at each scrape: a counter is set with inc() after a reset.
+    const series = <L extends string>(kind: 'counter' | 'gauge', name: string, help: string, labelNames: L[], read: Read<L>): void => {
+      const options = { name, help, labelNames, registers };
+      if (kind === 'counter') {
+        new Counter({ ...options, collect() { this.reset(); read((labels, value) => this.inc(labels as never, value)); } });
+      } else {
+        new Gauge({ ...options, collect() { this.reset(); read((labels, value) => this.set(labels as never, value)); } });
+      }
     };
-    const gauge = <L extends string>(name: string, help: string, labelNames: L[], read: (set: (labels: Record<L, string>, value: number) => void) => void): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          read((labels, value) => this.set(labels as never, value));
-        },
-      });
-    };
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void => series('counter', name, help, labelNames, read);
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void => series('gauge', name, help, labelNames, read);
     counter('corpc_client_calls_total', 'Calls made by this worker, by callee and outcome: side server (answered) or client (decided by the caller), status, reason', ['callee', 'side', 'code', 'reason'], (set) => {
       for (const [callee, s] of stats()) {
         set({ callee, side: 'server', code: 'OK', reason: '' }, s.ok);
