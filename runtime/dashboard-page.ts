@@ -19,7 +19,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   .level { font-weight: 600; margin: .2rem 0; }
   .level.shedding { color: #b32; }
   .grid { display: flex; flex-wrap: wrap; gap: .6rem; }
-  .chart { background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: .2rem .4rem; }
+  .chart { background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: .2rem .4rem; width: 330px; }
   .chart .title { font-weight: 600; font-size: 12px; }
   .legend span { margin-right: .7rem; font-size: 11px; white-space: nowrap; }
   table { border-collapse: collapse; margin: .4rem 0; background: #fff; }
@@ -89,7 +89,7 @@ function chart(title, unit, series, opts) {
     s.values.forEach(function (v, i) { if (v !== null && isFinite(v)) pts.push(sx(i).toFixed(1) + ',' + sy(v).toFixed(1)); });
     svg += '<polyline class="series" data-label="' + esc(s.label) + '" data-points="' + pts.length + '" fill="none" stroke="' + color + '" stroke-width="1.6" points="' + pts.join(' ') + '"/>';
     var last = s.values.length ? s.values[s.values.length - 1] : null;
-    legend += '<span style="color:' + color + '">■ ' + esc(s.label) + ' ' + fmt(last) + '</span>';
+    legend += '<span style="color:' + color + '">■ ' + esc(s.label) + ' ' + fmt(last) + '</span> ';
   });
   return '<div class="chart" data-chart="' + esc(title) + '"><div class="title">' + esc(title) + ' <small>(' + esc(unit) + ')</small></div>' + svg + '<div class="legend">' + legend + '</div></div>';
 }
