@@ -68,6 +68,7 @@ export type { ResolverOptions, ResolverStats, Endpoint, LookupFunction } from '.
 export { PowerOfTwoChoices, RoundRobin } from './balancer.ts';
 export type { Balancer, BalancedEndpoint, BalancerName } from './balancer.ts';
 export type { EndpointInfo, EndpointState } from './transport/channel.ts';
+export type { CallSide, ChannelStats, FailedCalls } from './transport/channel-stats.ts';
 
 /**
  * For generated code (`corpc gen`), stable: what the validating decoders share (error building and

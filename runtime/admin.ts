@@ -14,7 +14,8 @@ export interface AdminSource {
   readonly draining: boolean;
   readonly liveWorkers: number;
   metrics(): Promise<{ contentType: string; text: string }>;
-  view(): DashboardView;
+  /** The dashboard's data; with `since`, the history points after that seq. */
+  view(since: number | null): DashboardView;
 }
 
 export class AdminServer {
@@ -45,8 +46,11 @@ export class AdminServer {
         case '/':
         case '/dashboard':
           return send(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
-        case '/dashboard.json':
-          return json(200, this.source.view());
+        case '/dashboard.json': {
+          const since = new URL(req.url ?? '/', 'http://admin').searchParams.get('since');
+          if (since !== null && !/^\d+$/.test(since)) return json(400, { error: `since must be a history seq (an integer ≥ 0), got "${since}"` });
+          return json(200, this.source.view(since === null ? null : Number(since)));
+        }
         default:
           return json(404, { error: `no ${path}: try /healthz, /readyz, /metrics, /dashboard` });
       }

@@ -5,6 +5,8 @@ import {
   userOf,
   RpcError,
   type AdmissionMetrics,
+  type Channel,
+  type ChannelStats,
   type RejectReason,
   type RequestContext,
   type ResolverStats,
@@ -12,7 +14,7 @@ import {
   type ServiceDescriptor,
 } from 'corpc';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PriorityWindow, UnitWindow, WorkerSnapshot } from './dashboard.ts';
+import { LATENCY_BUCKETS, callerKey, type CallerWindow, type LatencyBuckets, type PriorityWindow, type UnitWindow, type WorkerSnapshot } from './dashboard.ts';
 
 /**
  * A worker's metrics (prom-client). Every series carries a `worker` label; the supervisor
@@ -32,6 +34,12 @@ import type { PriorityWindow, UnitWindow, WorkerSnapshot } from './dashboard.ts'
  * - corpc_server_in_flight / _queued / _connections{unit}
  * - corpc_http_requests_total{route,status,business}  and corpc_http_request_duration_seconds{route}
  * - corpc_resolver_cache_hits_total, corpc_resolver_stale_served_total
+ * - corpc_client_calls_total{callee,side,code,reason}  calls this worker's channels made, by outcome: side "server"
+ *                                                      (the callee answered, code OK included) or "client" (decided here:
+ *                                                      local_admission, client_backlog, deadline, unavailable…)
+ * - corpc_client_retries_total{callee}, corpc_client_retries_denied_total{callee}  retries sent / refused by the retry budget
+ * - corpc_client_retry_budget_tokens{callee,business}  retry tokens left (a business priority appears once it spent one)
+ * - corpc_client_admission_level{callee}, _business_level, _user_level  the level the callee holds this worker to
  * - nodejs_eventloop_lag_* and the other prom-client default metrics (event-loop delay)
  *
  * The admission figures come from the controller itself: every closed window is published on
@@ -40,8 +48,6 @@ import type { PriorityWindow, UnitWindow, WorkerSnapshot } from './dashboard.ts'
  * Windows close every second or every 2,000 arrivals, so reading `metrics()` on a timer would
  * miss windows under load; the channel sees each one once.
  */
-
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** Reasons the controller counts that it enforces even in dry-run mode (memory safety, not policy). */
 const ALWAYS_ENFORCED: ReadonlySet<RejectReason> = new Set(['queue_full']);
@@ -54,9 +60,18 @@ interface UnitState {
   window: UnitWindow;
 }
 
+/** One channel of this worker, and its totals at the last dashboard snapshot (the window is the difference). */
+interface ChannelState {
+  channel: Channel;
+  last: ChannelStats | null;
+}
+
 export class WorkerMetrics {
   readonly registry = new Registry();
   private readonly units = new Map<string, UnitState>();
+  private readonly channels = new Map<string, ChannelState>();
+  /** Handler-time buckets (cumulative, all methods) per unit at the last snapshot: the window's p50/p99 come from the difference. */
+  private readonly lastLatency = new Map<string, number[]>();
   private readonly priorities = new Map<number, PriorityWindow>();
   private readonly requests: Counter<'unit' | 'method' | 'code'>;
   private readonly duration: Histogram<'unit' | 'method'>;
@@ -166,7 +181,60 @@ export class WorkerMetrics {
     };
     resolverCounter('corpc_resolver_cache_hits_total', 'Resolver lookups answered from the cache', (r) => r.cacheHits);
     resolverCounter('corpc_resolver_stale_served_total', 'Resolver answers served stale because DNS failed', (r) => r.staleServed);
+    this.registerChannelMetrics(registers);
     subscribe(ADMISSION_WINDOW_CHANNEL, this.onWindow);
+  }
+
+  /**
+   * Caller-side series, read from every channel's running totals at each scrape: the call path
+   * keeps plain counters (channel-stats.ts), nothing here runs per call.
+   */
+  private registerChannelMetrics(registers: Registry[]): void {
+    const channels = this.channels;
+    const stats = (): [string, ChannelStats][] => [...channels].map(([callee, state]) => [callee, state.channel.stats()]);
+    type Read<L extends string> = (set: (labels: Record<L, string>, value: number) => void) => void;
+    // Series rebuilt from the channels' totals at each scrape: a counter is set with inc() after a reset.
+    const series = <L extends string>(kind: 'counter' | 'gauge', name: string, help: string, labelNames: L[], read: Read<L>): void => {
+      const options = { name, help, labelNames, registers };
+      if (kind === 'counter') {
+        new Counter({ ...options, collect() { this.reset(); read((labels, value) => this.inc(labels as never, value)); } });
+      } else {
+        new Gauge({ ...options, collect() { this.reset(); read((labels, value) => this.set(labels as never, value)); } });
+      }
+    };
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void => series('counter', name, help, labelNames, read);
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void => series('gauge', name, help, labelNames, read);
+    counter('corpc_client_calls_total', 'Calls made by this worker, by callee and outcome: side server (answered) or client (decided by the caller), status, reason', ['callee', 'side', 'code', 'reason'], (set) => {
+      for (const [callee, s] of stats()) {
+        set({ callee, side: 'server', code: 'OK', reason: '' }, s.ok);
+        for (const f of s.failed) set({ callee, side: f.side, code: f.code, reason: f.reason }, f.count);
+      }
+    });
+    counter('corpc_client_retries_total', 'Retries sent (attempts after the first)', ['callee'], (set) => {
+      for (const [callee, s] of stats()) set({ callee }, s.retries);
+    });
+    counter('corpc_client_retries_denied_total', 'Retries the retry budget refused', ['callee'], (set) => {
+      for (const [callee, s] of stats()) set({ callee }, s.retriesDenied);
+    });
+    // Only the business priorities that ever spent a token: 64 series per callee of a full bucket say nothing.
+    const spent = new Map<string, Set<number>>();
+    gauge('corpc_client_retry_budget_tokens', 'Retry tokens left per business priority (shown once a priority spent one)', ['callee', 'business'], (set) => {
+      for (const [callee, s] of stats()) {
+        let seen = spent.get(callee);
+        if (seen === undefined) spent.set(callee, (seen = new Set()));
+        s.retryTokens.forEach((tokens, business) => {
+          if (tokens < s.maxRetryTokens) seen.add(business);
+        });
+        for (const business of seen) set({ callee, business: String(business) }, s.retryTokens[business]!);
+      }
+    });
+    const level = (name: string, help: string, read: (level: number) => number): void =>
+      gauge(name, help, ['callee'], (set) => {
+        for (const [callee, s] of stats()) set({ callee }, read(s.admissionLevel));
+      });
+    level('corpc_client_admission_level', 'The most restrictive admission level (B*128+U) the callee reported to this worker and that is still in force', (l) => l);
+    level('corpc_client_admission_business_level', 'Business priority part B of the level the callee holds this worker to', businessOf);
+    level('corpc_client_admission_user_level', 'User priority part U of the level the callee holds this worker to', userOf);
   }
 
   /** Stops listening to the admission controllers. */
@@ -177,6 +245,11 @@ export class WorkerMetrics {
   /** Watches a unit's server (admission controller, queue, connections). */
   addUnit(unit: string, server: Server): void {
     this.units.set(unit, { server, window: emptyWindow() });
+  }
+
+  /** Watches this worker's channel to a unit (its calls count as that unit's callers). */
+  addChannel(callee: string, channel: Channel): void {
+    this.channels.set(callee, { channel, last: null });
   }
 
   /** The resolver's counters, read at each scrape (the worker passes its shared resolver's `stats()`). */
@@ -216,6 +289,10 @@ export class WorkerMetrics {
     gauges.loopDelay.set({ unit }, window.loopDelayMs / 1000);
     gauges.overloaded.set({ unit }, window.overloaded ? 1 : 0);
     const dashboard = state.window;
+    for (const [reason, count] of Object.entries(window.rejected) as [RejectReason, number][]) {
+      if (count > 0 && (!window.dryRun || ALWAYS_ENFORCED.has(reason))) dashboard.rejectedBy[reason] = (dashboard.rejectedBy[reason] ?? 0) + count;
+    }
+    dashboard.loopDelayMs = window.loopDelayMs;
     dashboard.rejected += enforced;
     dashboard.started += window.started;
     dashboard.queuingMsSum += window.avgQueuingMs * window.started;
@@ -239,15 +316,15 @@ export class WorkerMetrics {
         // What the controller counts as this request's queuing time: the wait in the process
         // plus the event-loop delay it measured over its last window.
         queuing.observe((ctx.queuingMs + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
-        const window = state?.window;
-        if (window !== undefined) window.calls++;
         try {
           const result = await handler(request, ctx);
           ok.inc();
-          if (window !== undefined) window.ok++;
+          // The window now, not at the start: a snapshot in between sent that one already.
+          if (state !== undefined) state.window.ok++;
           return result;
         } catch (error) {
           requests.inc({ unit, method, code: RpcError.from(error).code });
+          if (state !== undefined) state.window.failed++;
           throw error;
         } finally {
           duration.observe((performance.now() - started) / 1000);
@@ -268,8 +345,9 @@ export class WorkerMetrics {
   }
 
   /** The dashboard window since the last snapshot; starts a new one. */
-  snapshot(): WorkerSnapshot {
+  async snapshot(): Promise<WorkerSnapshot> {
     const nowMs = Date.now();
+    const latency = await this.latencyWindows();
     const units: Record<string, UnitWindow> = {};
     for (const [name, state] of this.units) {
       const stats = state.server.stats();
@@ -279,6 +357,8 @@ export class WorkerMetrics {
         inFlight: stats.inFlight,
         queued: stats.queued,
         connections: stats.connections,
+        latency: latency.get(name) ?? null,
+        callers: this.callerWindow(name),
       };
       state.window = emptyWindow();
     }
@@ -292,9 +372,73 @@ export class WorkerMetrics {
     this.windowStart = nowMs;
     return snapshot;
   }
+
+  /** What this worker's channel to `callee` saw since the last snapshot (null when it has none). */
+  private callerWindow(callee: string): CallerWindow | null {
+    const state = this.channels.get(callee);
+    if (state === undefined) return null;
+    const now = state.channel.stats();
+    const last = state.last;
+    state.last = now;
+    const before = new Map(last?.failed.map((f) => [callerKey(f.side, f.code, f.reason), f.count]));
+    const failed: Record<string, number> = {};
+    for (const f of now.failed) {
+      const key = callerKey(f.side, f.code, f.reason);
+      const count = f.count - (before.get(key) ?? 0);
+      if (count > 0) failed[key] = count;
+    }
+    let retryTokensMin = now.maxRetryTokens;
+    for (const tokens of now.retryTokens) if (tokens < retryTokensMin) retryTokensMin = tokens;
+    return {
+      ok: now.ok - (last?.ok ?? 0),
+      failed,
+      retries: now.retries - (last?.retries ?? 0),
+      retriesDenied: now.retriesDenied - (last?.retriesDenied ?? 0),
+      admissionLevel: now.admissionLevel,
+      retryTokensMin,
+      maxRetryTokens: now.maxRetryTokens,
+    };
+  }
+
+  /** Each unit's handler times over the window (all methods): the histogram's buckets now, less at the last snapshot. */
+  private async latencyWindows(): Promise<Map<string, LatencyBuckets>> {
+    const cumulative = new Map<string, number[]>();
+    for (const { labels, value, metricName } of (await this.duration.get()).values) {
+      const unit = String(labels.unit);
+      const le = (labels as { le?: string | number }).le;
+      let counts = cumulative.get(unit);
+      if (counts === undefined) cumulative.set(unit, (counts = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0)));
+      // Buckets by bound, and the total last (it stands for +Inf).
+      if (metricName === 'corpc_request_duration_seconds_count') counts[LATENCY_BUCKETS.length]! += value;
+      else if (metricName === 'corpc_request_duration_seconds_bucket' && le !== '+Inf') counts[LATENCY_BUCKETS.indexOf(Number(le))]! += value;
+    }
+    const windows = new Map<string, LatencyBuckets>();
+    for (const [unit, counts] of cumulative) {
+      const last = this.lastLatency.get(unit);
+      this.lastLatency.set(unit, counts);
+      const delta = counts.map((count, i) => count - (last?.[i] ?? 0));
+      if (delta[LATENCY_BUCKETS.length]! > 0) windows.set(unit, delta);
+    }
+    return windows;
+  }
 }
 
 function emptyWindow(): UnitWindow {
-  return { admissionLevel: 0, inFlight: 0, queued: 0, connections: 0, calls: 0, ok: 0, rejected: 0, started: 0, queuingMsSum: 0, overloaded: false };
+  return {
+    admissionLevel: 0,
+    inFlight: 0,
+    queued: 0,
+    connections: 0,
+    ok: 0,
+    failed: 0,
+    rejected: 0,
+    rejectedBy: {},
+    started: 0,
+    queuingMsSum: 0,
+    loopDelayMs: 0,
+    overloaded: false,
+    latency: null,
+    callers: null,
+  };
 }
 

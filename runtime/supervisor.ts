@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Logger } from 'pino';
 import type { AdminSource } from './admin.ts';
-import { mergeSnapshots, type DashboardView, type WorkerSnapshot } from './dashboard.ts';
+import { DashboardHistory, dashboardView, type DashboardView } from './dashboard.ts';
 import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
 import { reachable, type BoundPorts, type RunPlan } from './plan.ts';
 
@@ -48,7 +48,9 @@ const METRICS_WAIT_MS = 1000;
 export class Supervisor implements AdminSource {
   private state: State = 'starting';
   private readonly slots: Slot[];
-  private readonly snapshots = new Map<number, WorkerSnapshot>();
+  private readonly history = new DashboardHistory();
+  private readonly businessNames: Record<string, string[]> = {};
+  private historyTimer: NodeJS.Timeout | null = null;
   private readonly metricRequests = new Map<number, { pending: Set<number>; results: MetricsJson[]; done: () => void }>();
   private nextMetricsId = 1;
   private readonly registry = new Registry();
@@ -102,6 +104,13 @@ export class Supervisor implements AdminSource {
         this.set(slots.filter((slot) => slot.givenUp).length);
       },
     });
+    for (const [path, business] of Object.entries(plan.priority.business)) (this.businessNames[business] ??= []).push(path);
+    // Workers send their snapshots on the second (worker.ts); a point is made 400 ms later, so a
+    // worker's snapshot is in time unless its event loop is that late.
+    this.historyTimer = setTimeout(() => {
+      this.historyTimer = setInterval(() => this.history.tick(), 1000).unref();
+      this.history.tick();
+    }, 1400 - (Date.now() % 1000)).unref();
     cluster.setupPrimary({ exec: workerFile, execArgv: process.execArgv });
     cluster.on('message', (worker, message) => this.onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
@@ -150,6 +159,7 @@ export class Supervisor implements AdminSource {
     force.unref();
     await waiting;
     clearTimeout(force);
+    if (this.historyTimer !== null) clearTimeout(this.historyTimer);
     this.state = 'stopped';
   }
 
@@ -187,8 +197,8 @@ export class Supervisor implements AdminSource {
     return { contentType: aggregated.contentType, text: await aggregated.metrics() };
   }
 
-  view(): DashboardView {
-    return mergeSnapshots(this.snapshots.values(), { ready: this.ready, draining: this.draining, workers: this.liveWorkers });
+  view(since: number | null = null): DashboardView {
+    return dashboardView(this.history, { ready: this.ready, draining: this.draining, workers: this.liveWorkers, businessNames: this.businessNames }, since);
   }
 
   private fork(slot: Slot): void {
@@ -247,7 +257,7 @@ export class Supervisor implements AdminSource {
         }
         return;
       case 'snapshot':
-        this.snapshots.set(slot.index, message.snapshot);
+        this.history.add(message.snapshot);
         return;
       case 'metrics': {
         const request = this.metricRequests.get(message.id);
@@ -265,9 +275,9 @@ export class Supervisor implements AdminSource {
     if (slot === undefined) return;
     slot.worker = null;
     slot.ready = false;
-    this.snapshots.delete(slot.index);
     // No worker holds the ports any more: node:cluster has closed them; the next workers bind them by number.
     if (this.shared !== null && this.slots.every((s) => s.worker === null)) this.byNumber = true;
+    this.history.forget(worker.id);
     for (const request of this.metricRequests.values()) {
       if (request.pending.delete(worker.id) && request.pending.size === 0) request.done();
     }

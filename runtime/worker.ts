@@ -53,6 +53,7 @@ function channelTo(unit: string): Channel {
     }
     channel = createChannel(address);
     channels.set(unit, channel);
+    metrics.addChannel(unit, channel);
   }
   return channel;
 }
@@ -153,7 +154,12 @@ try {
   await start();
   send({ corpc: 'ready', ports });
   logger.debug({ ports }, 'worker ready');
-  setInterval(() => send({ corpc: 'snapshot', snapshot: metrics.snapshot() }), 1000).unref();
+  // On the second, as the supervisor expects (supervisor.ts makes its history point 400 ms later).
+  const sendSnapshot = (): void => void metrics.snapshot().then((snapshot) => send({ corpc: 'snapshot', snapshot }));
+  setTimeout(() => {
+    sendSnapshot();
+    setInterval(sendSnapshot, 1000).unref();
+  }, 1000 - (Date.now() % 1000)).unref();
 } catch (error) {
   logger.error({ err: error }, 'worker failed to start');
   send({ corpc: 'failed', message: (error as Error).message });

@@ -73,6 +73,16 @@ test('an overloaded callee sheds the lowest priorities first, and its callers st
       assert.is((error as RpcError).status, Status.RESOURCE_EXHAUSTED);
     }
     assert.ok(errors.filter((error) => (error as RpcError).reason === 'local_admission').length >= 4, errors.map((e) => (e as RpcError).reason).join());
+    // The channel counted every outcome, on the side that decided it.
+    const stats = channel.stats();
+    const count = (side: string, reason: string): number =>
+      stats.failed.filter((f) => f.side === side && f.code === 'RESOURCE_EXHAUSTED' && f.reason === reason).reduce((n, f) => n + f.count, 0);
+    const counted = (reason: string): number =>
+      results.filter((r) => reasonOf(r) === reason).length + errors.filter((e) => (e as RpcError).reason === reason).length;
+    assert.is(stats.ok, ok[0]! + ok[1]!);
+    assert.is(count('server', 'admission_level'), counted('admission_level'));
+    assert.is(count('client', 'local_admission'), counted('local_admission'));
+    assert.ok(stats.admissionLevel < ADMIT_ALL, `the level held by the callee (${stats.admissionLevel})`);
   } finally {
     await channel.close();
     await server.close();
@@ -259,6 +269,19 @@ test("a retry takes a token from its business priority's budget, only when some 
     assert.is(channel.retryBudget.available(5), 9);
     // Each business priority has its own budget: the most important calls still have all of theirs.
     assert.is(channel.retryBudget.available(0), 10);
+    const stats = channel.stats();
+    assert.is(stats.retries, 1);
+    assert.is(stats.retryTokens[5], 9);
+    assert.is(stats.maxRetryTokens, 10);
+    // An empty budget refuses the retry, and says so (a channel that has not heard the levels yet).
+    const fresh = createChannel(servers.map((s) => s.target).join(','), { maxRetries: 3, retryBudgetRatio: 0 });
+    for (const { server } of servers) (server.admission.policy as { level: number }).level = ADMIT_ALL;
+    while (fresh.endpoints().filter((e) => e.state === 'ready').length < 2) await fresh.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 });
+    for (const { server } of servers) (server.admission.policy as { level: number }).level = 127;
+    while (fresh.retryBudget.trySpend(5));
+    await rejection(fresh.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));
+    assert.equal([fresh.stats().retries, fresh.stats().retriesDenied], [0, 1]);
+    await fresh.close();
   } finally {
     await channel.close();
     await Promise.all(servers.map(({ server }) => server.close()));

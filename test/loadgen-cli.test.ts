@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defineService, method } from 'corpc';
+import type { AdmissionPolicy } from 'corpc';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { serve } from './helpers/servers.ts';
 
@@ -28,6 +29,9 @@ test('bad arguments: a clear usage error, exit code 2, no load sent', async () =
     [['bench', '127.0.0.1:1', 'Echo/echo', '-c', '5', '--rate', '10'], /not both/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--data', '{text:'], /--data is not valid JSON/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--rate', '50..10'], /end of a ramp must be above its start/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--priority-mix', '0:5,70:1'], /--priority-mix business priority must be an integer in 0..63, got "70"/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--priority-mix', '0:5,0:1'], /business priority 0 is given twice/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--priority-mix', '0:5', '--business-priority', '1'], /not both/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--module', fixture, '--data', '{"text":5}'], /--data does not fit Echo\/echo's request: text: expected a string/],
     [['bench', '127.0.0.1:1', 'Nope/echo', '--module', fixture], /has no service "Nope"/],
@@ -91,6 +95,42 @@ test('the method path is sent as given, and the other case of its first letter i
     assert.match(runs[1]!.stdout, /kv\.KeyValue\/Get/);
   } finally {
     await Promise.all([server.close(), echo.close()]);
+  }
+});
+
+test('under overload: goodput is the headline, outcomes are by status and reason, and by business priority with a mix', async () => {
+  // The server admits business priority 0 only (level B0 U127), whatever its windows say: priority 10 is shed, first by it, then by the client.
+  const level = 127;
+  const fixed: AdmissionPolicy = { name: 'fixed', level, advertisedLevel: level, overloaded: true, admit: (l) => l <= level, dequeue: () => true, onWindow: () => undefined };
+  const { server, target } = await serve(Echo, echoHandlers(), { admission: { policy: fixed } });
+  const dir = mkdtempSync(join(tmpdir(), 'corpc-loadgen-'));
+  try {
+    const json = join(dir, 'out.json');
+    const result = await corpc([
+      'bench', target, 'Echo/Echo', '--module', fixture, '-D', '{"text":"hi"}',
+      '-n', '400', '-c', '4', '--warmup', '0', '-q', '--priority-mix', '0:1,10:1', '--json', json,
+    ]);
+    assert.is(result.code, 0, result.stderr);
+    assert.match(result.stdout, /goodput [\d,]+ OK\/s {3}sent [\d,]+\/s/);
+    assert.match(result.stdout, /RESOURCE_EXHAUSTED local_admission\s+[\d,]+/);
+    assert.match(result.stdout, /by business priority/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      sent: number; ok: number; ok_per_s: number; outcomes_by_reason: Record<string, number>;
+      priorities: { business: number; sent: number; ok: number; outcomes: Record<string, number> }[];
+      timeline: { ok_per_s: number; failed_per_s: Record<string, number> }[];
+    };
+    assert.equal(report.priorities.map((p) => p.business), [0, 10]);
+    const [high, low] = report.priorities as [(typeof report.priorities)[0], (typeof report.priorities)[0]];
+    assert.is(high.sent + low.sent, 400);
+    assert.is(high.ok, high.sent, 'priority 0 is admitted');
+    assert.is(low.ok, 0, 'priority 10 is shed');
+    assert.is((low.outcomes['RESOURCE_EXHAUSTED local_admission'] ?? 0) + (low.outcomes['RESOURCE_EXHAUSTED admission_level'] ?? 0), low.sent);
+    assert.is(report.ok, high.ok);
+    assert.is(Object.values(report.outcomes_by_reason).reduce((a, b) => a + b, 0), 400);
+    assert.ok(report.ok_per_s > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await server.close();
   }
 });
 

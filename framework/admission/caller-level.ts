@@ -29,6 +29,11 @@ export class CallerLevel {
     this.refreshedAt = at;
   }
 
+  /** The level in force at `at` (read-only: for metrics). */
+  current(at: number): number {
+    return at - this.refreshedAt > this.ttlMs ? ADMIT_ALL : this.level;
+  }
+
   /** True when a call of compound level `level` must be shed locally at time `at`. */
   sheds(level: number, at: number): boolean {
     if (level <= this.level) return false;

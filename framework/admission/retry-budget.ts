@@ -16,7 +16,7 @@ export class RetryBudget {
     /** Retries per call at most (the paper retried up to 3 times). */
     readonly maxRetries: number,
     private readonly ratio: number,
-    private readonly maxTokens: number,
+    readonly maxTokens: number,
   ) {
     this.tokens = new Float64Array(BUSINESS_LEVELS).fill(maxTokens);
   }

@@ -8,11 +8,12 @@ import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, ty
 import { integerOption, knownKeys, numberOption, optionNames } from '../options.ts';
 import { CallerLevel } from '../admission/caller-level.ts';
 import { RetryBudget } from '../admission/retry-budget.ts';
-import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
+import { ADMIT_ALL, BUSINESS_LEVELS, LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
 import { RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
 import { ClientConnection, ClientConnectionState, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
 import { ClientCall, type CallOwner } from './client-call.ts';
+import { CallCounters, type ChannelStats } from './channel-stats.ts';
 import { peerLimits } from './connection-limits.ts';
 import { keepaliveOptions, type ClientConnectionOptions, type KeepaliveOptions } from './keepalive.ts';
 import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
@@ -281,6 +282,8 @@ export class Channel implements CallOwner {
   readonly admissionLevelTtlMs: number;
   /** Retries of overload rejections left, per business priority (`retryBudget.available(business)`). */
   readonly retryBudget: RetryBudget;
+  /** Outcomes, retries: running totals read by `stats()`. */
+  private readonly counters = new CallCounters();
   private readonly timeoutMs: number;
   private readonly businessPriority: number | undefined;
   private readonly userPriority: number | undefined;
@@ -351,13 +354,13 @@ export class Channel implements CallOwner {
     if (parent === null) {
       deadline = start + (options?.timeoutMs ?? descriptor.timeoutMs ?? this.timeoutMs);
     } else {
-      if (parent.cancelled) return Promise.reject(parentEnded(parent.deadline <= start, descriptor));
+      if (parent.cancelled) return this.failNow(parentEnded(parent.deadline <= start, descriptor));
       deadline = parent.deadline;
       const timeoutMs = options?.timeoutMs;
       if (timeoutMs !== undefined && start + timeoutMs < deadline) deadline = start + timeoutMs;
     }
     if (this.state !== 'open') {
-      return Promise.reject(new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: 'client_closed' }));
+      return this.failNow(new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: 'client_closed' }));
     }
     const traceId = options?.traceId ?? parent?.traceId ?? newTraceId();
     const business =
@@ -378,7 +381,18 @@ export class Channel implements CallOwner {
 
   /** @internal The call got its answer: its business priority earns retries. */
   callSucceeded(call: ClientCall): void {
+    this.counters.ok++;
     this.retryBudget.success(call.business);
+  }
+
+  /** @internal The call's outcome is `error`. */
+  callFailed(error: RpcError): void {
+    this.counters.failed(error, error instanceof RemoteRpcError);
+  }
+
+  private failNow(error: RpcError): Promise<never> {
+    this.callFailed(error);
+    return Promise.reject(error);
   }
 
   /**
@@ -390,15 +404,21 @@ export class Channel implements CallOwner {
    */
   attemptFailed(call: ClientCall, error: RpcError): void {
     const at = now();
-    const retry =
+    const free = isNeverStarted(error);
+    let retry =
       call.retries < this.retryBudget.maxRetries &&
       call.deadline - at >= 1 &&
       this.state === 'open' &&
       call.parent?.cancelled !== true &&
-      (isNeverStarted(error) ||
-        (retryableUnderBudget(error, call.method) && !this.shedEverywhere(compoundLevel(call.business, call.user), at) && this.retryBudget.trySpend(call.business)));
+      (free || (retryableUnderBudget(error, call.method) && !this.shedEverywhere(compoundLevel(call.business, call.user), at)));
+    // A retry under the budget takes a token; a refusal is counted (the budget is doing its job, and the operator should see it).
+    if (retry && !free && !this.retryBudget.trySpend(call.business)) {
+      this.counters.retriesDenied++;
+      retry = false;
+    }
     if (!retry) return call.reject(error);
     call.retries++;
+    this.counters.retries++;
     call.lastAddress = error instanceof RemoteRpcError ? error.peer : null;
     debug('%s: retrying (attempt %d) after %s', call.method.path, call.retries + 1, error.reason ?? error.code);
     this.send(call, at);
@@ -488,6 +508,25 @@ export class Channel implements CallOwner {
     const error = new RpcError(Status.CANCELLED, 'the client was destroyed', { reason: 'client_destroyed' });
     this.stopResolving();
     for (const endpoint of this.members.values()) endpoint.each((connection) => connection.destroy(error));
+  }
+
+  /** Outcome counts since the channel was created, the retry budget, and the admission level the callee holds it to (for metrics). */
+  stats(): ChannelStats {
+    const at = now();
+    let admissionLevel = ADMIT_ALL;
+    for (const endpoint of this.members.values()) admissionLevel = Math.min(admissionLevel, endpoint.admission.current(at));
+    const retryTokens: number[] = [];
+    for (let business = 0; business < BUSINESS_LEVELS; business++) retryTokens.push(this.retryBudget.available(business));
+    return {
+      target: this.target,
+      ok: this.counters.ok,
+      failed: this.counters.failedCalls(),
+      retries: this.counters.retries,
+      retriesDenied: this.counters.retriesDenied,
+      retryTokens,
+      maxRetryTokens: this.retryBudget.maxTokens,
+      admissionLevel,
+    };
   }
 
   /** A snapshot of the endpoints and their state, for metrics and tests. */

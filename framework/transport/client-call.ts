@@ -8,6 +8,7 @@ import type { ClientConnection } from './client-connection.ts';
 export interface CallOwner {
   attemptFailed(call: ClientCall, error: RpcError): void;
   callSucceeded(call: ClientCall): void;
+  callFailed(error: RpcError): void;
 }
 
 /**
@@ -73,6 +74,7 @@ export class ClientCall implements TimerEntry, ContextChild {
   reject(error: RpcError): void {
     if (this.done) return;
     this.done = true;
+    this.owner.callFailed(error);
     this.rejectCall(error);
   }
 

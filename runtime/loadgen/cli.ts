@@ -8,7 +8,7 @@ import { runLoad, type IntervalStats, type LoadPlan, type Send } from './engine.
 import { parseBenchArgs, UsageError, USAGE, type BenchOptions } from './options.ts';
 import { findKnee, rampRates, type RampStep } from './ramp.ts';
 import { buildReport, formatProgress, formatReport, type RunReport } from './report.ts';
-import { lineChart } from './svg.ts';
+import { lineChart, type Panel } from './svg.ts';
 
 export async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
@@ -87,6 +87,7 @@ function planOf(options: BenchOptions, progress: (stats: IntervalStats) => void)
     warmupMs: options.warmupMs,
     timeoutMs: options.timeoutMs,
     businessPriority: options.businessPriority,
+    priorityMix: options.priorityMix,
     userPriority: options.userPriority,
     intervalMs: 1000,
     onInterval: progress,
@@ -119,19 +120,43 @@ async function single(send: Send, options: BenchOptions, method: MethodDescripto
   if (options.svg !== undefined) writeFileSync(options.svg, runChart(report));
 }
 
+function latencyPanel(title: string, points: readonly { p50_ms: number; p99_ms: number }[]): Panel {
+  return {
+    title,
+    unit: 'ms',
+    series: [
+      { label: 'p50', color: '#2ca02c', values: points.map((s) => s.p50_ms) },
+      { label: 'p99', color: '#d62728', values: points.map((s) => s.p99_ms) },
+    ],
+  };
+}
+
+const REASON_COLORS = ['#d62728', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
 function runChart(report: RunReport): string {
   const t = report.timeline;
-  return lineChart(`${report.method}: ${report.requests_per_s.toFixed(0)} req/s, p99 ${report.latency_ms.p99} ms`, 'seconds', t.map((s) => s.t_s), [
-    { title: 'throughput', unit: 'req/s', series: [{ label: 'completed', color: '#1f77b4', values: t.map((s) => s.requests_per_s) }] },
-    {
-      title: 'latency',
-      unit: 'ms',
-      series: [
-        { label: 'p50', color: '#2ca02c', values: t.map((s) => s.p50_ms) },
-        { label: 'p99', color: '#d62728', values: t.map((s) => s.p99_ms) },
-      ],
-    },
-  ]);
+  const failures = [...new Set(t.flatMap((s) => Object.keys(s.failed_per_s)))].sort();
+  return lineChart(
+    `${report.method}: goodput ${report.ok_per_s.toFixed(0)} OK/s of ${report.sent_per_s.toFixed(0)} sent/s, p99 ${report.latency_ms.p99} ms`,
+    'seconds',
+    t.map((s) => s.t_s),
+    [
+      {
+        title: 'throughput',
+        unit: 'req/s',
+        series: [
+          { label: 'OK', color: '#2ca02c', values: t.map((s) => s.ok_per_s) },
+          { label: 'answered (any outcome)', color: '#999999', values: t.map((s) => s.requests_per_s) },
+        ],
+      },
+      {
+        title: 'rejected and failed, by status and reason',
+        unit: 'req/s',
+        series: failures.map((key, i) => ({ label: key, color: REASON_COLORS[i % REASON_COLORS.length]!, values: t.map((s) => s.failed_per_s[key] ?? 0) })),
+      },
+      latencyPanel('latency of OK requests', t),
+    ],
+  );
 }
 
 async function ramp(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<void> {
@@ -182,14 +207,7 @@ async function ramp(send: Send, options: BenchOptions, method: MethodDescriptor)
             { label: 'served', color: '#1f77b4', values: steps.map((s) => s.achieved) },
           ],
         },
-        {
-          title: 'latency',
-          unit: 'ms',
-          series: [
-            { label: 'p50', color: '#2ca02c', values: steps.map((s) => s.p50_ms) },
-            { label: 'p99', color: '#d62728', values: steps.map((s) => s.p99_ms) },
-          ],
-        },
+        latencyPanel('latency', steps),
       ]),
     );
   }

@@ -1,7 +1,7 @@
 import { Status, type CallOptions } from 'corpc';
 import { now } from 'corpc/internal';
 import { LatencyHistogram } from './histogram.ts';
-import { Outcomes, statusOf } from './outcomes.ts';
+import { Outcomes, reasonOf, statusOf } from './outcomes.ts';
 
 /** Sends one request. The options object is reused between calls: read it synchronously. */
 export type Send = (options: CallOptions) => Promise<unknown>;
@@ -20,6 +20,8 @@ export interface LoadPlan {
   /** Deadline of each request, in ms (default: the client's). */
   timeoutMs?: number | undefined;
   businessPriority?: number | undefined;
+  /** Business priorities mixed by weight (each request draws one); outcomes are also counted per priority. Not with businessPriority. */
+  priorityMix?: readonly { business: number; weight: number }[] | undefined;
   /** A fixed user priority, or `"random"`: uniform over 0..127 per request. Default: the client's. */
   userPriority?: number | 'random' | undefined;
   /** Calls `onInterval` this often while running. */
@@ -32,9 +34,12 @@ export interface IntervalStats {
   /** Since the start of the run (warm-up included), in ms. */
   elapsedMs: number;
   warmup: boolean;
-  /** Requests finished in this interval, and of those, failed. */
+  /** Requests finished in this interval, of those succeeded, and failed. */
   completed: number;
+  ok: number;
   errors: number;
+  /** The interval's outcomes by status and reason (Outcomes.byReason). */
+  outcomes: Record<string, number>;
   /** Finished per second in this interval. */
   rate: number;
   /** Latency of the successful requests of this interval, in ms. */
@@ -45,12 +50,26 @@ export interface IntervalStats {
   sent: number;
 }
 
+/** What one business priority of a mix sent, and how its requests ended. */
+export interface PriorityTally {
+  sent: number;
+  readonly outcomes: Outcomes;
+}
+
 /** What one phase (warm-up or measured) sent and how each request ended. */
 export class Tally {
   sent = 0;
   readonly outcomes = new Outcomes();
   /** Latency of the requests that succeeded. */
   readonly latency = new LatencyHistogram();
+  /** With a priority mix: per business priority (indexed by it). */
+  readonly byBusiness: (PriorityTally | undefined)[] = [];
+
+  /** Counts one request sent with business priority `business` (-1: no mix). */
+  sentWith(business: number): void {
+    this.sent++;
+    if (business >= 0) (this.byBusiness[business] ??= { sent: 0, outcomes: new Outcomes() }).sent++;
+  }
 }
 
 export interface LoadResult {
@@ -82,6 +101,9 @@ class Run {
   private readonly interval = new LatencyHistogram();
   private intervalCompleted = 0;
   private intervalErrors = 0;
+  private intervalOutcomes = new Outcomes();
+  /** Cumulative weights of the priority mix, for drawing one per request. */
+  private readonly mix: { business: number; upTo: number }[];
   private readonly timeline: IntervalStats[] = [];
   private readonly options: CallOptions = {};
   private readonly randomUser: boolean;
@@ -101,6 +123,8 @@ class Run {
     if (plan.businessPriority !== undefined) this.options.businessPriority = plan.businessPriority;
     this.randomUser = plan.userPriority === 'random';
     if (typeof plan.userPriority === 'number') this.options.userPriority = plan.userPriority;
+    let upTo = 0;
+    this.mix = (plan.priorityMix ?? []).map(({ business, weight }) => ({ business, upTo: (upTo += weight) }));
     if ((plan.concurrency === undefined) === (plan.rate === undefined)) {
       throw new TypeError('runLoad: give exactly one of concurrency (closed loop) and rate (open loop)');
     }
@@ -150,7 +174,19 @@ class Run {
 
   private callOptions(): CallOptions {
     if (this.randomUser) this.options.userPriority = (Math.random() * 128) | 0;
+    const mix = this.mix;
+    if (mix.length > 0) {
+      const draw = Math.random() * mix[mix.length - 1]!.upTo;
+      let i = 0;
+      while (mix[i]!.upTo <= draw && i < mix.length - 1) i++;
+      this.options.businessPriority = mix[i]!.business;
+    }
     return this.options;
+  }
+
+  /** The business priority the last callOptions() drew, -1 without a mix. */
+  private get drawn(): number {
+    return this.mix.length > 0 ? this.options.businessPriority! : -1;
   }
 
   private async worker(): Promise<void> {
@@ -158,15 +194,19 @@ class Run {
       const startedAt = now();
       const tally = this.phase(startedAt);
       if (tally === null) return;
-      tally.sent++;
+      const options = this.callOptions();
+      const business = this.drawn;
+      tally.sentWith(business);
       this.inFlight++;
       let status: number = Status.OK;
+      let reason = '';
       try {
-        await this.send(this.callOptions());
+        await this.send(options);
       } catch (error) {
         status = statusOf(error);
+        reason = reasonOf(error);
       }
-      this.finish(tally, startedAt, status);
+      this.finish(tally, startedAt, status, reason, business);
       // A failure can come back within the same tick (a refused call): give I/O and timers a turn
       // so that a loop of instant failures cannot starve reconnects and progress reports.
       if (status !== Status.OK) await new Promise(setImmediate);
@@ -178,20 +218,23 @@ class Run {
     let index = 0;
     return new Promise((resolve) => {
       let scheduling = true;
-      const settled = (tally: Tally, intended: number, status: number): void => {
-        this.finish(tally, intended, status);
+      const settled = (tally: Tally, intended: number, status: number, reason: string, business: number): void => {
+        this.finish(tally, intended, status, reason, business);
         if (!scheduling && this.inFlight === 0) resolve();
       };
       const fire = (tally: Tally, intended: number): void => {
         let promise: Promise<unknown>;
+        const options = this.callOptions();
+        const business = this.drawn;
+        tally.sentWith(business);
         try {
-          promise = this.send(this.callOptions());
+          promise = this.send(options);
         } catch (error) {
           promise = Promise.reject(error);
         }
         promise.then(
-          () => settled(tally, intended, Status.OK),
-          (error: unknown) => settled(tally, intended, statusOf(error)),
+          () => settled(tally, intended, Status.OK, '', business),
+          (error: unknown) => settled(tally, intended, statusOf(error), reasonOf(error), business),
         );
       };
       const tick = (): void => {
@@ -206,7 +249,6 @@ class Run {
             return;
           }
           index++;
-          tally.sent++;
           this.inFlight++;
           fire(tally, intended);
         }
@@ -216,10 +258,12 @@ class Run {
     });
   }
 
-  private finish(tally: Tally, since: number, status: number): void {
+  private finish(tally: Tally, since: number, status: number, reason: string, business: number): void {
     const time = now();
     this.inFlight--;
-    tally.outcomes.add(status);
+    tally.outcomes.add(status, reason);
+    if (business >= 0) tally.byBusiness[business]!.outcomes.add(status, reason);
+    this.intervalOutcomes.add(status, reason);
     this.intervalCompleted++;
     if (status === Status.OK) {
       tally.latency.record(time - since);
@@ -238,7 +282,9 @@ class Run {
       elapsedMs: time - this.t0,
       warmup: time < this.measureStart,
       completed: this.intervalCompleted,
+      ok: this.intervalCompleted - this.intervalErrors,
       errors: this.intervalErrors,
+      outcomes: this.intervalOutcomes.byReason(),
       rate: (this.intervalCompleted * 1000) / Math.max(1, time - since),
       p50: this.interval.percentile(50),
       p99: this.interval.percentile(99),
@@ -248,6 +294,7 @@ class Run {
     this.interval.reset();
     this.intervalCompleted = 0;
     this.intervalErrors = 0;
+    this.intervalOutcomes = new Outcomes();
     if (!stats.warmup) this.timeline.push(stats);
     this.plan.onInterval?.(stats);
   }

@@ -28,11 +28,13 @@ requests:
       --proto FILE           the service's IDL: compiled on the fly, then as --module
       --timeout MS           deadline of each request (default 1000)
       --business-priority B  0..${BUSINESS_LEVELS - 1}
+      --priority-mix B:W,…   business priorities mixed by weight (0:5,10:35,40:60: 5 % at 0,
+                             35 % at 10, 60 % at 40); outcomes are also reported per priority
       --user-priority P      random (uniform per request), fixed (0 for all), or 0..${USER_LEVELS - 1}
       --connections N        connections to the server (default 1)
-output:
+output (only when asked, at the path given, relative to the current folder):
       --json FILE            figures as JSON
-      --svg FILE             latency/throughput chart
+      --svg FILE             OK/s, rejected/s by reason and latency over time
   -q, --quiet                no progress line
   -h, --help`;
 
@@ -51,6 +53,7 @@ export interface BenchOptions {
   proto: string | undefined;
   timeoutMs: number;
   businessPriority: number | undefined;
+  priorityMix: { business: number; weight: number }[] | undefined;
   userPriority: number | 'random' | undefined;
   connections: number;
   json: string | undefined;
@@ -104,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
         proto: { type: 'string' },
         timeout: { type: 'string' },
         'business-priority': { type: 'string' },
+        'priority-mix': { type: 'string' },
         'user-priority': { type: 'string' },
         connections: { type: 'string' },
         json: { type: 'string' },
@@ -165,6 +169,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       ? undefined
       : 1000 * numberOption('--duration', values.duration ?? (ramp === undefined ? '10' : '5'), { exclusiveMin: true });
   const userPriority = values['user-priority'];
+  if (values['priority-mix'] !== undefined && values['business-priority'] !== undefined) {
+    throw new UsageError('give --business-priority (one for all) or --priority-mix (several), not both');
+  }
   return {
     address,
     method,
@@ -182,6 +189,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       values['business-priority'] === undefined
         ? undefined
         : numberOption('--business-priority', values['business-priority'], { integer: true, max: BUSINESS_LEVELS - 1 }),
+    priorityMix: values['priority-mix'] === undefined ? undefined : priorityMix(values['priority-mix']),
     userPriority:
       userPriority === undefined || userPriority === 'random'
         ? userPriority
@@ -193,6 +201,24 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     svg: outputFile('--svg', values.svg),
     quiet: values.quiet,
   };
+}
+
+/** `0:5,10:35,40:60` → business priorities and their weights. */
+function priorityMix(text: string): { business: number; weight: number }[] {
+  const mix = text.split(',').map((part) => {
+    const pair = /^([^:]+):([^:]+)$/.exec(part.trim());
+    if (pair === null) throw new UsageError(`--priority-mix: "${part}" is not BUSINESS:WEIGHT (e.g. 0:5,10:35,40:60)`);
+    return {
+      business: numberOption('--priority-mix business priority', pair[1]!, { integer: true, max: BUSINESS_LEVELS - 1 }),
+      weight: numberOption('--priority-mix weight', pair[2]!, { exclusiveMin: true }),
+    };
+  });
+  const seen = new Set<number>();
+  for (const { business } of mix) {
+    if (seen.has(business)) throw new UsageError(`--priority-mix: business priority ${business} is given twice`);
+    seen.add(business);
+  }
+  return mix;
 }
 
 /** An output file is checked before the run, so that a typo in its folder does not lose the figures at the end. */

@@ -1,11 +1,20 @@
 import { RpcError, Status, isStatus, statusName, type StatusName } from 'corpc';
 
-/** Counts of finished requests by status, indexed by status number (no allocation per request). */
+/**
+ * Counts of finished requests by status, indexed by status number, and of failures by status and
+ * reason (`RESOURCE_EXHAUSTED local_admission` vs `… admission_level` vs `… queue_full` is the
+ * whole story under overload). A success is one increment; a failure, which built an error
+ * already, one Map lookup by reason.
+ */
 export class Outcomes {
   private readonly counts = new Float64Array(17);
+  private readonly reasons: (Map<string, number> | undefined)[] = [];
 
-  add(status: number): void {
+  add(status: number, reason = ''): void {
     this.counts[status]++;
+    if (status === Status.OK) return;
+    const byReason = (this.reasons[status] ??= new Map());
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   }
 
   get total(): number {
@@ -25,6 +34,22 @@ export class Outcomes {
     entries.sort((a, b) => b[1] - a[1]);
     return Object.fromEntries(entries);
   }
+
+  /** `{ OK: 9000, "RESOURCE_EXHAUSTED local_admission": 800, DEADLINE_EXCEEDED: 12 }`: by status and reason, most frequent first. */
+  byReason(): Record<string, number> {
+    const entries: [string, number][] = [];
+    if (this.ok > 0) entries.push(['OK', this.ok]);
+    this.reasons.forEach((byReason, status) => {
+      for (const [reason, n] of byReason ?? []) entries.push([reason === '' ? statusName(status) : `${statusName(status)} ${reason}`, n]);
+    });
+    entries.sort((a, b) => b[1] - a[1]);
+    return Object.fromEntries(entries);
+  }
+}
+
+/** The `reason` of a failed call (an RpcError's), '' when it has none. */
+export function reasonOf(error: unknown): string {
+  return error instanceof RpcError ? (error.reason ?? '') : '';
 }
 
 /**
