@@ -184,7 +184,7 @@ function join(path: string, key: string): string {
 }
 
 /** The known key nearest to a misspelt one, if it is near enough to be a likely typo. */
-function closest(key: string, known: string[]): string | null {
+export function closest(key: string, known: string[]): string | null {
   let best: string | null = null;
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
   for (const candidate of known) {

@@ -19,7 +19,7 @@ function corpc(args: string[]): Promise<{ code: number | null; stdout: string; s
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-test('bad arguments: a clear usage error, exit code 2, no load sent', async () => {
+test('bad arguments: a clear error naming the problem, exit code 2, no load sent', async () => {
   const cases: [string[], RegExp][] = [
     [['bench'], /expected an address and a method/],
     [['bench', '127.0.0.1:1', 'Echo'], /is not Service\/Method/],
@@ -27,7 +27,8 @@ test('bad arguments: a clear usage error, exit code 2, no load sent', async () =
     [['bench', '127.0.0.1:1', 'Echo/echo', '-c', '5', '--rate', '10'], /not both/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--data', '{text:'], /--data is not valid JSON/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--rate', '50..10'], /end of a ramp must be above its start/],
-    [['bench', '127.0.0.1:1', 'Echo/echo', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--frobnicate'], /unknown option "--frobnicate"/],
+    [['bench', '127.0.0.1:1', 'Echo/echo', '--concurency', '4'], /unknown option "--concurency" \(did you mean "--concurrency"\?\)/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--module', fixture, '--data', '{"text":5}'], /--data does not fit Echo\/echo's request: text: expected a string/],
     [['bench', '127.0.0.1:1', 'Nope/echo', '--module', fixture], /has no service "Nope"/],
     [['bench', '127.0.0.1:1', 'Echo/echo', '--proto', 'services/echo/echo.proto', '--data', '{"text":5}'], /--data does not fit Echo\/echo's request: .*field "text" must be a string, got 5/],
@@ -40,7 +41,9 @@ test('bad arguments: a clear usage error, exit code 2, no load sent', async () =
     const [args, pattern] = cases[i]!;
     assert.is(result.code, 2, `${args.join(' ')}: exit ${result.code}\n${result.stderr}`);
     assert.match(result.stderr, pattern, args.join(' '));
-    assert.match(result.stderr, /usage: corpc bench/);
+    // The error, and where the options are: not the whole usage text burying it.
+    assert.match(result.stderr, /corpc bench --help for the options/);
+    assert.not.match(result.stderr, /usage: corpc bench/);
   });
 });
 
