@@ -1,17 +1,6 @@
-import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-
-const bin = new URL('../runtime/bin/corpc.js', import.meta.url).pathname;
-
-function corpc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { corpc } from './helpers/cli.ts';
 
 test('corpc with no command fails with the usage; corpc --help succeeds with it', async () => {
   const [none, help] = await Promise.all([corpc([]), corpc(['--help'])]);

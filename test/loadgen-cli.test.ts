@@ -1,23 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { corpc } from './helpers/cli.ts';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { serve } from './helpers/servers.ts';
 
-const bin = new URL('../runtime/bin/corpc.js', import.meta.url).pathname;
 const fixture = new URL('./fixtures/loadgen-service.ts', import.meta.url).pathname;
-
-function corpc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 test('bad arguments: a clear error naming the problem, exit code 2, no load sent', async () => {
   const cases: [string[], RegExp][] = [
