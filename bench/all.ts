@@ -31,15 +31,18 @@ export async function main(argv: string[]): Promise<void> {
       sections.push(`## ${name}\n\nNot in this checkout (\`bench/${scenario.file.slice(2)}\` is missing).\n`);
       continue;
     }
-    console.log(`## ${name}\n`);
-    const started = Date.now();
-    const args = [...(values.quick ? ['--quick'] : []), ...(scenario.allArgs ?? [])];
-    const { code, output } = await runChild(name, args);
-    const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    if (code !== 0) failed.push(name);
-    sections.push(
-      `## ${name}\n\n\`npm run bench -- ${[name, ...args].join(' ')}\` (${seconds} s${code === 0 ? '' : `, exit code ${code}`})\n\n\`\`\`\n${output.trimEnd()}\n\`\`\`\n`,
-    );
+    for (const extra of scenario.allRuns ?? [[]]) {
+      const title = [name, ...extra].join(' ');
+      console.log(`## ${title}\n`);
+      const started = Date.now();
+      const args = [...(values.quick ? ['--quick'] : []), ...extra];
+      const { code, output } = await runChild(name, args);
+      const seconds = ((Date.now() - started) / 1000).toFixed(0);
+      if (code !== 0) failed.push(title);
+      sections.push(
+        `## ${title}\n\n\`npm run bench -- ${[name, ...args].join(' ')}\` (${seconds} s${code === 0 ? '' : `, exit code ${code}`})\n\n\`\`\`\n${output.trimEnd()}\n\`\`\`\n`,
+      );
+    }
   }
   if (values.results !== undefined) {
     const text = [

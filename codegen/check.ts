@@ -11,6 +11,7 @@ import {
   type MethodInfo,
   type ServiceInfo,
   type ValueType,
+  WELL_KNOWN_TYPES,
 } from './model.ts';
 import { MAX_FIELD_NUMBER } from './parser.ts';
 
@@ -38,6 +39,8 @@ export interface CheckInput {
   readonly diagnostics: DiagnosticList;
   /** The files this one imports (already parsed). */
   readonly imports: ProtoFile[];
+  /** The well-known type files it imports (`google/protobuf/timestamp.proto`), built in. */
+  readonly wellKnown: ReadonlySet<string>;
 }
 
 /**
@@ -339,7 +342,7 @@ class FileChecker {
     const type = this.resolveValue(ref, scope);
     if (type === undefined) return undefined;
     if (type.kind !== 'message') {
-      const what = type.kind === 'enum' ? `enum '${ref.name}'` : `scalar type '${ref.name}'`;
+      const what = type.kind === 'enum' ? `enum '${ref.name}'` : type.kind === 'scalar' ? `scalar type '${ref.name}'` : `'${ref.name}'`;
       this.d.add(DiagnosticCode.WRONG_KIND, ref.pos, `an rpc takes and returns messages, not ${what}: wrap it in a message`);
       return undefined;
     }
@@ -348,6 +351,12 @@ class FileChecker {
 
   private resolveValue(ref: TypeRef, scope: string): ValueType | undefined {
     if (isScalar(ref.name)) return { kind: 'scalar', scalar: ref.name };
+    const wellKnown = WELL_KNOWN_TYPES[ref.name.replace(/^\./, '')];
+    if (wellKnown !== undefined) {
+      if (this.input.wellKnown.has(wellKnown.file)) return wellKnown.type;
+      this.d.add(DiagnosticCode.UNKNOWN_TYPE, ref.pos, `type '${ref.name}' is a well-known type: add import "${wellKnown.file}";`);
+      return undefined;
+    }
     const symbol = this.lookup(ref, scope);
     if (symbol === undefined) return undefined;
     return symbol.kind === 'message' ? { kind: 'message', message: symbol.info } : { kind: 'enum', enum: symbol.info };

@@ -4,6 +4,7 @@ import type { ProtoFile } from './ast.ts';
 import { check, type CheckInput } from './check.ts';
 import { DiagnosticCode, DiagnosticList, type Diagnostic } from './diagnostics.ts';
 import { generate, moduleOf } from './generate.ts';
+import { WELL_KNOWN_FILES } from './model.ts';
 import { parseProto } from './parser.ts';
 
 /** `import "corpc/options.proto";` declares corpc's options for protoc; corpc knows them already. */
@@ -34,7 +35,7 @@ function displayName(path: string): string {
  * `roots` are extra directories where imports are looked for, after the importing file's own.
  */
 export function compile(files: readonly string[], roots: readonly string[] = []): CompileResult {
-  const loaded = new Map<string, { file: ProtoFile; diagnostics: DiagnosticList; imports: ProtoFile[] }>();
+  const loaded = new Map<string, { file: ProtoFile; diagnostics: DiagnosticList; imports: ProtoFile[]; wellKnown: Set<string> }>();
   const order: string[] = [];
 
   const load = (path: string): ProtoFile => {
@@ -43,13 +44,18 @@ export function compile(files: readonly string[], roots: readonly string[] = [])
     const name = displayName(path);
     const diagnostics = new DiagnosticList(name);
     const file = parseProto(name, readFileSync(path, 'utf8'), diagnostics);
-    const entry = { file, diagnostics, imports: [] as ProtoFile[] };
+    const entry = { file, diagnostics, imports: [] as ProtoFile[], wellKnown: new Set<string>() };
     loaded.set(path, entry);
     order.push(path);
     for (const imported of file.imports) {
       if (BUILTIN_IMPORTS.has(imported.path)) continue;
+      if (WELL_KNOWN_FILES.has(imported.path)) {
+        entry.wellKnown.add(imported.path);
+        continue;
+      }
       if (imported.path.startsWith('google/protobuf/')) {
-        diagnostics.add(DiagnosticCode.UNSUPPORTED, imported.pos, `"${imported.path}": protobuf's well-known types are not supported; declare the message you need`);
+        const supported = [...WELL_KNOWN_FILES].join(', ');
+        diagnostics.add(DiagnosticCode.UNSUPPORTED, imported.pos, `"${imported.path}": of protobuf's well-known types, corpc has ${supported}; declare the message you need`);
         continue;
       }
       const found = [dirname(path), ...roots, process.cwd()].map((dir) => resolve(dir, imported.path)).find((p) => existsSync(p));
@@ -65,7 +71,7 @@ export function compile(files: readonly string[], roots: readonly string[] = [])
 
   const inputs: CheckInput[] = order.map((path) => {
     const entry = loaded.get(path)!;
-    return { file: entry.file, moduleName: moduleOf(path), diagnostics: entry.diagnostics, imports: entry.imports };
+    return { file: entry.file, moduleName: moduleOf(path), diagnostics: entry.diagnostics, imports: entry.imports, wellKnown: entry.wellKnown };
   });
   const models = check(inputs);
 

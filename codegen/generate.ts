@@ -1,5 +1,5 @@
 import type { validation } from 'corpc';
-import type { EnumInfo, FieldInfo, FileModel, MessageInfo, Scalar, ServiceInfo, ValueType } from './model.ts';
+import { EMPTY_MESSAGE, type EnumInfo, type FieldInfo, type FileModel, type MessageInfo, type Scalar, type ServiceInfo, type ValueType } from './model.ts';
 
 /**
  * Turns one checked IDL file into one TypeScript module: enums (const object + union type),
@@ -79,11 +79,13 @@ class Emitter {
 
   /** The name of a message or enum type here, importing it when it lives in another file. */
   private typeName(info: MessageInfo | EnumInfo): string {
+    if (info === EMPTY_MESSAGE) return this.corpcType('Empty');
     if (info.file !== this.model.file) this.importFrom(info, `type ${info.tsName}`);
     return info.tsName;
   }
 
   private decoderName(info: MessageInfo): string {
+    if (info === EMPTY_MESSAGE) return this.use('decodeEmpty');
     const name = `decode${info.tsName}`;
     if (info.file !== this.model.file) this.importFrom(info, name);
     return name;
@@ -98,6 +100,7 @@ class Emitter {
 
   private valueTs(type: ValueType): string {
     if (type.kind === 'scalar') return scalarTs(type.scalar);
+    if (type.kind === 'wellKnown') return type.wellKnown === 'timestamp' ? 'Date' : 'number';
     return this.typeName(type.kind === 'enum' ? type.enum : type.message);
   }
 
@@ -139,6 +142,10 @@ class Emitter {
   private test(type: ValueType, v: string): string | undefined {
     if (type.kind === 'enum') return this.enumTest(type.enum, v);
     if (type.kind === 'message') return undefined;
+    if (type.kind === 'wellKnown') {
+      if (type.wellKnown === 'timestamp') return undefined;
+      return `typeof ${v} === 'number' && ${v} >= -${this.use('MAX_DURATION_MS')} && ${v} <= ${this.use('MAX_DURATION_MS')}`;
+    }
     switch (type.scalar) {
       case 'string':
         return `typeof ${v} === 'string'`;
@@ -175,6 +182,11 @@ class Emitter {
       return `one of the values of enum ${type.enum.fullName} (${[...new Set(values)].join(', ')})`;
     }
     if (type.kind === 'message') return `a ${type.message.fullName}`;
+    if (type.kind === 'wellKnown') {
+      return type.wellKnown === 'timestamp'
+        ? 'a timestamp (a Date or an RFC 3339 string) in 0001-01-01..9999-12-31'
+        : 'a duration: a number of milliseconds within ±10000 years';
+    }
     switch (type.scalar) {
       case 'string':
         return 'a string';
@@ -203,6 +215,7 @@ class Emitter {
   private defaultValue(type: ValueType): string {
     if (type.kind === 'enum') return String(type.enum.decl.values[0]?.number ?? 0);
     if (type.kind === 'message') return `${this.decoderName(type.message)}(undefined)`;
+    if (type.kind === 'wellKnown') return type.wellKnown === 'timestamp' ? 'new Date(0)' : '0';
     switch (type.scalar) {
       case 'string':
         return "''";
@@ -231,10 +244,12 @@ class Emitter {
     }
     const test = this.test(type, v);
     if (test !== undefined) return [`${indent}if (!(${test})) ${this.use('fail')}(${path}, ${lit(this.expected(type))}, ${v});`];
+    // A conversion: a helper that gives the converted value, or undefined when the value is bad.
     const unsigned = type.kind === 'scalar' && (type.scalar === 'uint64' || type.scalar === 'fixed64');
+    const convert = type.kind === 'wellKnown' ? `${this.use('timestamp')}(${v})` : `${this.use('int64')}(${v}, ${unsigned})`;
     return [
       `${indent}{`,
-      `${indent}  const n = ${this.use('int64')}(${v}, ${unsigned});`,
+      `${indent}  const n = ${convert};`,
       `${indent}  if (n === undefined) ${this.use('fail')}(${path}, ${lit(this.expected(type))}, ${v});`,
       `${indent}  ${v} = n;`,
       `${indent}}`,
@@ -243,6 +258,7 @@ class Emitter {
 
   /** Whether checked values of this type are the input values themselves (no conversion). */
   private inPlace(type: ValueType): boolean {
+    if (type.kind === 'wellKnown') return type.wellKnown === 'duration';
     return type.kind === 'enum' || (type.kind === 'scalar' && !is64(type.scalar));
   }
 
@@ -340,6 +356,7 @@ class Emitter {
   private service(service: ServiceInfo): string {
     const defineService = this.corpcValue('defineService');
     const method = this.corpcValue('method');
+    const init = this.corpcType('MessageInit');
     const decoder = this.use('decoder');
     const lines = [
       `/** service ${service.fullName}: \`createClient(${service.name}, target)\`, \`server.addService(${service.name}, handlers)\`. */`,
@@ -350,7 +367,8 @@ class Emitter {
     for (const m of service.methods) {
       const req = this.typeName(m.input);
       const res = this.typeName(m.output);
-      lines.push(`    ${m.name}: ${method}<${req}, ${res}>({`);
+      // Clients and handlers send partial messages: the receiving side's decoder fills in proto3's defaults.
+      lines.push(`    ${m.name}: ${method}<${req}, ${res}, ${init}<${req}>, ${init}<${res}>>({`);
       lines.push(`      path: ${lit(m.path)},`);
       lines.push(`      decodeRequest: ${decoder}(${lit(m.path)}, 'request', ${this.decoderName(m.input)}),`);
       lines.push(`      decodeResponse: ${decoder}(${lit(m.path)}, 'response', ${this.decoderName(m.output)}),`);
@@ -367,7 +385,8 @@ class Emitter {
     for (const m of service.methods) {
       const req = this.typeName(m.input);
       const res = this.typeName(m.output);
-      lines.push(`  ${m.name}(request: ${req}, context: ${context}): Promise<${res}> | ${res};`);
+      const reply = `${this.corpcType('MessageInit')}<${res}>`;
+      lines.push(`  ${m.name}(request: ${req}, context: ${context}): Promise<${reply}> | ${reply};`);
     }
     lines.push('}');
     return lines.join('\n');

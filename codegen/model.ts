@@ -28,7 +28,8 @@ export function isScalar(name: string): name is Scalar {
 export type ValueType =
   | { readonly kind: 'scalar'; readonly scalar: Scalar }
   | { readonly kind: 'enum'; readonly enum: EnumInfo }
-  | { readonly kind: 'message'; readonly message: MessageInfo };
+  | { readonly kind: 'message'; readonly message: MessageInfo }
+  | { readonly kind: 'wellKnown'; readonly wellKnown: 'timestamp' | 'duration' };
 
 export interface FieldInfo {
   /** As written in the IDL (`user_id`). */
@@ -105,3 +106,37 @@ export function lowerCamelMethod(name: string): string {
   // `HTTPGet`: the last capital starts the next word.
   return camel.slice(0, lead.length - 1).toLowerCase() + camel.slice(lead.length - 1);
 }
+
+/** Where protobuf's well-known types live: not a file corpc reads, the types are built in. */
+const WELL_KNOWN_FILE: ProtoFile = {
+  file: 'google/protobuf/*.proto',
+  package: 'google.protobuf',
+  imports: [],
+  options: [],
+  messages: [],
+  enums: [],
+  services: [],
+};
+
+/** `google.protobuf.Empty`: a message with no fields, typed and decoded by corpc itself (`Empty`, `validation.decodeEmpty`). */
+export const EMPTY_MESSAGE: MessageInfo = {
+  fullName: 'google.protobuf.Empty',
+  tsName: 'Empty',
+  decl: { name: 'Empty', pos: { line: 1, column: 1 }, fields: [], oneofs: [], messages: [], enums: [], reservedNumbers: [], reservedNames: [] },
+  file: WELL_KNOWN_FILE,
+  fields: [],
+  oneofs: new Map(),
+};
+
+/**
+ * The well-known types corpc supports, by full name: the file that declares them in protobuf (to
+ * be imported) and what they are here. `Timestamp` is a `Date`, `Duration` a number of ms.
+ */
+export const WELL_KNOWN_TYPES: Readonly<Record<string, { readonly file: string; readonly type: ValueType }>> = {
+  'google.protobuf.Timestamp': { file: 'google/protobuf/timestamp.proto', type: { kind: 'wellKnown', wellKnown: 'timestamp' } },
+  'google.protobuf.Duration': { file: 'google/protobuf/duration.proto', type: { kind: 'wellKnown', wellKnown: 'duration' } },
+  'google.protobuf.Empty': { file: 'google/protobuf/empty.proto', type: { kind: 'message', message: EMPTY_MESSAGE } },
+};
+
+/** The import paths of the supported well-known types. */
+export const WELL_KNOWN_FILES: ReadonlySet<string> = new Set(Object.values(WELL_KNOWN_TYPES).map((entry) => entry.file));

@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from './errors.ts';
-import type { MethodDescriptor, RequestOf, ResponseOf, ServiceDescriptor } from './service.ts';
+import type { MethodDescriptor, RequestInitOf, ResponseOf, ServiceDescriptor } from './service.ts';
 import { Channel, type CallOptions, type ChannelOptions } from './transport/channel.ts';
 
-/** A typed client: one async function per method of the service, plus its lifecycle. */
+/** A typed client: one async function per method of the service (sends a `RequestInitOf`, resolves with a whole `ResponseOf`), plus its lifecycle. */
 export type ServiceClient<S extends ServiceDescriptor> = {
   readonly [K in keyof S['methods']]: (
-    request: RequestOf<S['methods'][K]>,
+    request: RequestInitOf<S['methods'][K]>,
     options?: CallOptions,
   ) => Promise<ResponseOf<S['methods'][K]>>;
 } & ClientLifecycle;

@@ -15,10 +15,15 @@ export type { ContextOptions, Metadata } from './context.ts';
 export { Semaphore, WaitGroup, sleep } from './sync.ts';
 export { defineService, method } from './service.ts';
 export type {
+  Empty,
+  MessageInit,
   MethodDescriptor,
   MethodOptions,
   MethodSpec,
+  MethodTypes,
+  RequestInitOf,
   RequestOf,
+  ResponseInitOf,
   ResponseOf,
   ServiceDescriptor,
   ServiceHandlers,

@@ -8,7 +8,7 @@ export { InFlightTable } from './transport/in-flight-table.ts';
 export { SHED_BY_LEVEL } from './transport/server.ts';
 export type { TimerEntry } from './deadline.ts';
 export { runInContext, userPriorityOfTrace } from './context.ts';
-export { integerOption, numberOption, booleanOption, stringOption, oneOfOption } from './options.ts';
+export { integerOption, numberOption, booleanOption, stringOption, oneOfOption, closestName, unknownKey } from './options.ts';
 export * as protocol from './protocol/index.ts';
 export { EntryPriorities } from './admission/entry-priorities.ts';
 export { defaultResolver } from './resolver/index.ts';

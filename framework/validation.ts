@@ -46,6 +46,7 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Uint8Array) return 'bytes';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : `the Date ${value.toISOString()}`;
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
@@ -109,6 +110,35 @@ export function int64(value: unknown, unsigned: boolean): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && (!unsigned || value >= 0) ? value : undefined;
   if (typeof value === 'bigint') return value <= MAX_SAFE && value >= (unsigned ? 0n : MIN_SAFE) ? Number(value) : undefined;
   return undefined;
+}
+
+/** `google.protobuf.Timestamp`'s range, 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z, in ms since the epoch. */
+const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+/** RFC 3339, as proto3's JSON mapping writes a Timestamp: `2026-12-02T01:00:00.5Z`, `…+01:00`. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A `google.protobuf.Timestamp` as a Date: a valid Date (MessagePack's timestamp extension
+ * decodes to one) or an RFC 3339 string (what JSON callers send), within the Timestamp range;
+ * undefined for anything else.
+ */
+export function timestamp(value: unknown): Date | undefined {
+  let date: Date;
+  if (value instanceof Date) date = value;
+  else if (typeof value === 'string' && RFC3339.test(value)) date = new Date(value);
+  else return undefined;
+  const ms = date.getTime();
+  return ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS ? date : undefined;
+}
+
+/** `google.protobuf.Duration`'s range (±10,000 years) in ms. */
+export const MAX_DURATION_MS = 315_576_000_000_000;
+
+/** Checks a body against `google.protobuf.Empty`: absent or a map (its fields, if any, are dropped). */
+export function decodeEmpty(value: unknown): { [key: string]: never } {
+  fields(value);
+  return {};
 }
 
 /** Whether a map key is an integer in min..max written the canonical way (`"7"`, not `"07"` or `"7.0"`). */

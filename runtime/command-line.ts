@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closest } from './schema.ts';
+import { closestName } from 'corpc/internal';
 
 /**
  * The commands' flag parsing: node:util's parseArgs, with its errors said the way corpc says a
@@ -18,7 +18,7 @@ export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnTy
     const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
     if (unknown === undefined) throw new UsageError((error as Error).message);
     const names = Object.keys(config.options ?? {});
-    const near = unknown.startsWith('--') ? closest(unknown.slice(2), names) : null;
-    throw new UsageError(`unknown option "${unknown}"${near === null ? '' : ` (did you mean "--${near}"?)`}`);
+    const near = unknown.startsWith('--') ? closestName(unknown.slice(2), names) : undefined;
+    throw new UsageError(`unknown option "${unknown}"${near === undefined ? '' : ` (did you mean "--${near}"?)`}`);
   }
 }

@@ -4,9 +4,10 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { WorkerSnapshot } from './dashboard.ts';
+import type { BoundPorts } from './plan.ts';
 
 export type WorkerMessage =
-  | { corpc: 'ready' }
+  | { corpc: 'ready'; ports: BoundPorts }
   | { corpc: 'failed'; message: string }
   | { corpc: 'snapshot'; snapshot: WorkerSnapshot }
   | { corpc: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] };

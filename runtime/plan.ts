@@ -2,17 +2,19 @@ import { availableParallelism } from 'node:os';
 import type { AdmissionConfig, RuntimeConfig } from './config.ts';
 import { methodNames } from './method-names.ts';
 import { ConfigError } from './schema.ts';
-import { freePort } from './free-port.ts';
 import type { ServiceModule } from './service-module.ts';
 
 /**
- * The run plan: the validated config made concrete for one process group (ports chosen, the
- * address of every unit known). The supervisor makes it once and hands it to every worker, so
- * all workers listen on the same ports and agree on where the other units are.
+ * The run plan: the validated config made concrete for one process group. The supervisor makes
+ * it once and hands it to every worker, so all workers listen on the same ports and agree on
+ * where the other units are. A port of 0 stays 0: every worker listens on 0 and node:cluster
+ * gives all of them the one port it bound for the first (nothing picks a port and lets it go);
+ * the address of such a unit is known once the first worker has bound it (`sharedPorts`).
  */
 
 export interface UnitPlan {
   readonly name: string;
+  /** The configured port; 0 = the port node:cluster binds for the group. */
   readonly port: number;
   readonly entry: boolean;
   readonly maxConcurrency: number | undefined;
@@ -23,6 +25,7 @@ export interface UnitPlan {
 }
 
 export interface HttpPlan {
+  /** 0 = the port node:cluster binds for the group. */
   readonly port: number;
   readonly host: string;
   readonly userIdHeader: string;
@@ -37,8 +40,17 @@ export interface RunPlan {
   readonly logLevel: RuntimeConfig['log']['level'];
   /** The units this process group runs. */
   readonly units: readonly UnitPlan[];
-  /** Where every unit of the module (and every unit named in the config) is reached. */
+  /**
+   * Where every unit of the module (and every unit named in the config) is reached; a unit on
+   * port 0 with no configured address is missing until `sharedPorts` is known.
+   */
   readonly addresses: Readonly<Record<string, string>>;
+  /**
+   * The ports the group's workers listen on, as the first worker bound them (what it reported):
+   * null until then. A worker started while others hold the ports gets them here and checks that
+   * node:cluster gave it the same.
+   */
+  readonly sharedPorts: BoundPorts | null;
   readonly http: HttpPlan | null;
   readonly admin: { readonly port: number; readonly host: string };
   readonly drainGraceMs: number;
@@ -47,12 +59,19 @@ export interface RunPlan {
   readonly priority: RuntimeConfig['priority'];
 }
 
-function reachable(host: string, port: number): string {
+/** The ports a worker listens on: per unit, and the HTTP entry's (null without one). */
+export interface BoundPorts {
+  readonly units: Readonly<Record<string, number>>;
+  readonly http: number | null;
+}
+
+/** The address other processes reach a unit at when it listens on `host`. */
+export function reachable(host: string, port: number): string {
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return local.includes(':') ? `[${local}]:${port}` : `${local}:${port}`;
 }
 
-export async function makePlan(config: RuntimeConfig, module: ServiceModule, modulePath: string): Promise<RunPlan> {
+export function makePlan(config: RuntimeConfig, module: ServiceModule, modulePath: string): RunPlan {
   const known = new Set(module.units.map((unit) => unit.name));
   const selected = config.units === undefined ? [...known] : config.units.split(',').map((name) => name.trim());
   for (const name of selected) {
@@ -63,9 +82,12 @@ export async function makePlan(config: RuntimeConfig, module: ServiceModule, mod
   for (const unit of module.units) {
     const settings = config.services[unit.name];
     const running = selected.includes(unit.name);
-    let port = settings?.port ?? unit.port;
-    if (port === 0 && running) port = await freePort(config.host);
-    addresses[unit.name] = settings?.address ?? reachable(config.host, port);
+    const port = settings?.port ?? unit.port;
+    const address = settings?.address ?? (port === 0 ? undefined : reachable(config.host, port));
+    if (address !== undefined) addresses[unit.name] = address;
+    else if (!running) {
+      throw new ConfigError(`services.${unit.name}`, `"${unit.name}" is not run here (--units) and has port 0: give its address (services.${unit.name}.address) or its port`);
+    }
     if (!running) continue;
     units.push({
       name: unit.name,
@@ -93,9 +115,10 @@ export async function makePlan(config: RuntimeConfig, module: ServiceModule, mod
     logLevel: config.log.level,
     units,
     addresses,
+    sharedPorts: null,
     http: withHttp
       ? {
-          port: http.port === 0 ? await freePort(http.host) : http.port,
+          port: http.port,
           host: http.host,
           userIdHeader: http.userIdHeader.toLowerCase(),
           timeoutMs: http.timeoutMs,

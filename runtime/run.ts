@@ -8,7 +8,7 @@ import { applyEnvironment, readConfigFile, setPath, validateConfig, type ConfigS
 import { AdminServer } from './admin.ts';
 import { parseCommandLine } from './command-line.ts';
 import { createLogger } from './logger.ts';
-import { makePlan, type RunPlan } from './plan.ts';
+import { makePlan, type BoundPorts, type RunPlan } from './plan.ts';
 import { ConfigError } from './schema.ts';
 import { loadServiceModule, resolveModulePath, type ServiceModule } from './service-module.ts';
 import { Supervisor } from './supervisor.ts';
@@ -175,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     await admin.close();
     return 1;
   }
-  if (firstSignalAt === 0) printBanner(plan, module, adminAddress.port);
+  if (firstSignalAt === 0) printBanner(plan, supervisor.ports!, module, adminAddress.port);
   const code = await finished;
   await admin.close();
   process.off('SIGINT', onSignal);
@@ -184,18 +184,19 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-function printBanner(plan: RunPlan, module: ServiceModule, adminPort: number): void {
+/** The banner, with the ports the workers listen on (`ports`: port-0 settings made concrete). */
+function printBanner(plan: RunPlan, ports: BoundPorts, module: ServiceModule, adminPort: number): void {
   const lines = [`corpc: ${plan.units.length} unit(s) in ${plan.workers} worker(s), ready`];
-  for (const unit of plan.units) lines.push(`  unit ${unit.name.padEnd(12)} ${plan.host}:${unit.port}${unit.entry ? '  (entry)' : ''}`);
+  for (const unit of plan.units) lines.push(`  unit ${unit.name.padEnd(12)} ${plan.host}:${ports.units[unit.name]}${unit.entry ? '  (entry)' : ''}`);
   const admin = `http://${plan.admin.host}:${adminPort}`;
-  if (plan.http !== null) lines.push(`  http entry        http://${plan.http.host}:${plan.http.port}`);
+  if (plan.http !== null) lines.push(`  http entry        http://${plan.http.host}:${ports.http}`);
   lines.push(`  admin             ${admin}  (/healthz /readyz /metrics)`, `  dashboard         ${admin}/dashboard`);
   if (plan.http !== null) {
     const example = module.example ?? firstEntryExample(module, plan);
     if (example !== null) {
       lines.push(
         'try:',
-        `curl -X POST http://${plan.http.host}:${plan.http.port}/${example.method} -H 'content-type: application/json' -H '${plan.http.userIdHeader}: u-42' --data '${JSON.stringify(example.body)}'`,
+        `curl -X POST http://${plan.http.host}:${ports.http}/${example.method} -H 'content-type: application/json' -H '${plan.http.userIdHeader}: u-42' --data '${JSON.stringify(example.body)}'`,
       );
     }
   }

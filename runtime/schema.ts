@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'corpc';
+import { unknownKey } from 'corpc/internal';
 
 /**
  * A small declarative schema for the runtime's config: each node checks one value and, on a
@@ -149,8 +150,7 @@ export function object<S extends Shape, const D extends { [K in keyof S]?: Value
       const input = value as Record<string, unknown>;
       for (const key of Object.keys(input)) {
         if (!(key in shape)) {
-          const near = closest(key, Object.keys(shape));
-          throw new ConfigError(join(path, key), `unknown key${near === null ? '' : ` (did you mean "${near}"?)`}`);
+          throw new ConfigError(join(path, key), unknownKey(key, Object.keys(shape)));
         }
       }
       const out: Record<string, unknown> = {};
@@ -181,32 +181,6 @@ export function record<T>(values: Schema<T>): Schema<Readonly<Record<string, T>>
 
 function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
-}
-
-/** The known key nearest to a misspelt one, if it is near enough to be a likely typo. */
-export function closest(key: string, known: string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of known) {
-    const d = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** The schema node at a dotted path (`services.accounts.port`), if the path exists in the schema. */

@@ -7,13 +7,19 @@ import type { Logger } from 'pino';
 import type { AdminSource } from './admin.ts';
 import { mergeSnapshots, type DashboardView, type WorkerSnapshot } from './dashboard.ts';
 import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
-import type { RunPlan } from './plan.ts';
+import { reachable, type BoundPorts, type RunPlan } from './plan.ts';
 
 /**
  * The supervisor (node:cluster primary) of a process group: starts one worker per slot, replaces
  * a worker that dies (with exponential backoff; a slot that crashes more than `maxRestarts` times
  * within `windowMs` is a crash loop: reported and left down), collects metrics and dashboard
  * snapshots from the workers, and drains them on shutdown.
+ *
+ * Ports of 0: the first worker binds them (node:cluster picks one port per listen and gives every
+ * later worker that listens on 0 the same one, as long as one worker holds it); the other workers
+ * start once it has reported them, with the units' addresses filled in. When every worker has
+ * died, node:cluster has closed the ports: from then on they are the group's ports, bound again
+ * by number by the next workers, as a configured port is (nothing else picks a port).
  */
 
 type State = 'starting' | 'running' | 'draining' | 'stopped';
@@ -26,6 +32,8 @@ interface Slot {
   crashes: number[];
   givenUp: boolean;
   restartTimer: NodeJS.Timeout | null;
+  /** To be started once the first worker has bound the group's port-0 ports. */
+  waitingForPorts: boolean;
 }
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -46,6 +54,16 @@ export class Supervisor implements AdminSource {
   private readonly registry = new Registry();
   private readonly restarts: Counter;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  /** Whether some unit or the HTTP entry listens on port 0. */
+  private readonly sharesFreePorts: boolean;
+  /** The ports the workers listen on, as the first one to hold them reported; null before. */
+  private shared: BoundPorts | null = null;
+  /**
+   * Whether new workers listen on the group's ports by number rather than on 0. node:cluster
+   * shares a listener per (host, port as asked): while workers that asked for 0 live, new ones
+   * must ask for 0 too; once none lives, the ports are bound by number.
+   */
+  private byNumber = false;
   private exited: (() => void) | null = null;
   /** Called when every slot is in a crash loop: nothing is left to serve. */
   onAllDown: (() => void) | null = null;
@@ -61,7 +79,9 @@ export class Supervisor implements AdminSource {
       crashes: [],
       givenUp: false,
       restartTimer: null,
+      waitingForPorts: false,
     }));
+    this.sharesFreePorts = plan.units.some((unit) => unit.port === 0) || plan.http?.port === 0;
     const registers = [this.registry];
     this.registry.setDefaultLabels({ worker: 'supervisor' });
     this.restarts = new Counter({ name: 'corpc_worker_restarts_total', help: 'Workers replaced after they died', registers });
@@ -95,6 +115,11 @@ export class Supervisor implements AdminSource {
     return this.state === 'draining';
   }
 
+  /** The ports the workers listen on (port-0 settings made concrete); null before a worker is ready. */
+  get ports(): BoundPorts | null {
+    return this.shared;
+  }
+
   get liveWorkers(): number {
     return this.slots.filter((slot) => slot.ready).length;
   }
@@ -115,6 +140,7 @@ export class Supervisor implements AdminSource {
     for (const slot of this.slots) {
       if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
       slot.restartTimer = null;
+      slot.waitingForPorts = false;
     }
     const waiting = new Promise<void>((resolve) => (this.exited = resolve));
     for (const slot of this.slots) if (slot.worker !== null) this.send(slot.worker, { corpc: 'drain', graceMs: this.plan.drainGraceMs });
@@ -168,9 +194,24 @@ export class Supervisor implements AdminSource {
   private fork(slot: Slot): void {
     slot.restartTimer = null;
     slot.ready = false;
-    const worker = cluster.fork({ [PLAN_ENV]: JSON.stringify(this.plan), CORPC_WORKER_SLOT: String(slot.index) });
+    // Another worker is binding the group's free ports: start this one when they are known.
+    slot.waitingForPorts = this.sharesFreePorts && this.shared === null && this.slots.some((s) => s.worker !== null);
+    if (slot.waitingForPorts) return;
+    const worker = cluster.fork({ [PLAN_ENV]: JSON.stringify(this.workerPlan()), CORPC_WORKER_SLOT: String(slot.index) });
     slot.worker = worker;
     this.logger.debug({ worker: worker.id, slot: slot.index }, 'worker started');
+  }
+
+  /** The plan a new worker gets: with the group's ports, and the addresses of port-0 units, once known. */
+  private workerPlan(): RunPlan {
+    const shared = this.shared;
+    if (!this.sharesFreePorts || shared === null) return this.plan;
+    const addresses = { ...this.plan.addresses };
+    for (const unit of this.plan.units) addresses[unit.name] ??= reachable(this.plan.host, shared.units[unit.name]!);
+    const plan = { ...this.plan, addresses, sharedPorts: shared };
+    if (!this.byNumber) return plan;
+    const http = plan.http === null ? null : { ...plan.http, port: shared.http! };
+    return { ...plan, http, units: plan.units.map((unit) => ({ ...unit, port: shared.units[unit.name]! })) };
   }
 
   private slotOf(worker: Worker): Slot | undefined {
@@ -188,6 +229,10 @@ export class Supervisor implements AdminSource {
     switch (message.corpc) {
       case 'ready':
         slot.ready = true;
+        if (this.shared === null) {
+          this.shared = message.ports;
+          for (const waiting of this.slots) if (waiting.waitingForPorts) this.fork(waiting);
+        }
         if (this.state === 'draining') this.send(worker, { corpc: 'drain', graceMs: this.plan.drainGraceMs });
         else if (this.state === 'starting' && this.slots.every((s) => s.ready)) {
           this.state = 'running';
@@ -221,6 +266,8 @@ export class Supervisor implements AdminSource {
     slot.worker = null;
     slot.ready = false;
     this.snapshots.delete(slot.index);
+    // No worker holds the ports any more: node:cluster has closed them; the next workers bind them by number.
+    if (this.shared !== null && this.slots.every((s) => s.worker === null)) this.byNumber = true;
     for (const request of this.metricRequests.values()) {
       if (request.pending.delete(worker.id) && request.pending.size === 0) request.done();
     }

@@ -11,7 +11,7 @@ import { HttpEntry, type EntryService } from './http-entry.ts';
 import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { WorkerMetrics } from './metrics.ts';
-import type { RunPlan } from './plan.ts';
+import { reachable, type RunPlan } from './plan.ts';
 import { loadServiceModule, type ServiceEnv } from './service-module.ts';
 
 function send(message: WorkerMessage): void {
@@ -31,6 +31,10 @@ metrics.setResolverSource(() => defaultResolver().stats());
 /** How entry servers (and the HTTP entry, identically) assign priorities. */
 const entryOptions: EntryOptions = { secret: plan.priority.secret, businessPriorities: plan.priority.business };
 const servers: { name: string; server: Server }[] = [];
+/** Where the units are: the plan's addresses, and those of port-0 units once this worker knows their port. */
+const addresses: Record<string, string> = { ...plan.addresses };
+/** The ports this worker listens on (reported with `ready`). */
+const ports: { units: Record<string, number>; http: number | null } = { units: {}, http: null };
 const channels = new Map<string, Channel>();
 let httpEntry: HttpEntry | null = null;
 let draining: Promise<void> | null = null;
@@ -43,9 +47,9 @@ process.on('disconnect', () => void drain(plan.drainGraceMs).finally(() => proce
 function channelTo(unit: string): Channel {
   let channel = channels.get(unit);
   if (channel === undefined) {
-    const address = plan!.addresses[unit];
+    const address = addresses[unit];
     if (address === undefined) {
-      throw new Error(`no unit "${unit}": name one of ${Object.keys(plan!.addresses).join(', ')}, or add services.${unit}.address to the config`);
+      throw new Error(`no unit "${unit}": name one of ${Object.keys(addresses).join(', ')}, or add services.${unit}.address to the config`);
     }
     channel = createChannel(address);
     channels.set(unit, channel);
@@ -53,28 +57,58 @@ function channelTo(unit: string): Channel {
   return channel;
 }
 
+/**
+ * Listens on a unit's (or the HTTP entry's) port. On port 0 node:cluster gives this worker the
+ * port it bound for the first worker that asked; a worker told the group's port (`expected`)
+ * fails its start if it got another one (the workers that held it died in the meantime): the
+ * supervisor replaces it, and its replacement binds the group's port by number.
+ */
+async function bind(what: string, listen: () => Promise<{ port: number }>, expected: number | undefined): Promise<number> {
+  const { port } = await listen();
+  if (expected !== undefined && port !== expected) {
+    throw new Error(`${what}: node:cluster gave port ${port}, the group listens on ${expected}; the workers that held it are gone`);
+  }
+  return port;
+}
+
 async function start(): Promise<void> {
   const module = await loadServiceModule(plan!.modulePath);
   const entries: EntryService[] = [];
-  for (const unitPlan of plan!.units) {
-    const unit = module.units.find((candidate) => candidate.name === unitPlan.name)!;
-    const server = createServer({
+  const host = plan!.host;
+  const units = plan!.units.map((unitPlan) => ({
+    unitPlan,
+    unit: module.units.find((candidate) => candidate.name === unitPlan.name)!,
+    server: createServer({
       ...(unitPlan.maxConcurrency === undefined ? {} : { concurrency: unitPlan.maxConcurrency }),
       ...(unitPlan.maxQueueLength === undefined ? {} : { maxQueueLength: unitPlan.maxQueueLength }),
       ...(unitPlan.maxFrameBytes === undefined ? {} : { maxFrameBytes: unitPlan.maxFrameBytes }),
       admission: unitPlan.admission,
       entry: entryOptions,
-    });
+    }),
+  }));
+  const listen = ({ unitPlan, server }: (typeof units)[number]) =>
+    bind(`unit ${unitPlan.name}`, () => server.listen({ port: unitPlan.port, host }), plan!.sharedPorts?.units[unitPlan.name]);
+  // The first worker of the group: units on port 0 listen before any handler is built, so that
+  // the units calling them know their address. Nobody knows these ports yet, so no call comes in
+  // before their services are added; later workers get the ports in the plan and listen last.
+  const early = new Set(plan!.sharedPorts === null ? units.filter(({ unitPlan }) => unitPlan.port === 0) : []);
+  for (const unit of early) {
+    const port = await listen(unit);
+    ports.units[unit.unitPlan.name] = port;
+    addresses[unit.unitPlan.name] ??= reachable(host, port);
+  }
+  for (const entry of units) {
+    const { unitPlan, unit, server } = entry;
     const env: ServiceEnv = {
       name: unit.name,
-      config: { port: unitPlan.port, address: plan!.addresses[unit.name]!, admission: unitPlan.admission },
+      config: { port: unitPlan.port, address: addresses[unit.name]!, admission: unitPlan.admission },
       logger: logger.child({ unit: unit.name }),
       client: <S extends ServiceDescriptor>(service: S, name: string) => createClient(service, channelTo(name)),
     };
     metrics.addUnit(unit.name, server);
     const handlers = await unit.handlers(env);
     server.addService(unit.service, metrics.instrument(unit.name, unit.service, handlers));
-    await server.listen({ port: unitPlan.port, host: plan!.host });
+    if (!early.has(entry)) ports.units[unit.name] = await listen(entry);
     servers.push({ name: unit.name, server });
     if (unitPlan.entry) entries.push({ service: unit.service, channel: channelTo(unit.name) });
   }
@@ -86,7 +120,8 @@ async function start(): Promise<void> {
       logger: logger.child({ unit: 'http' }),
       onRequest: (route, status, business, seconds, actions) => metrics.recordHttp(route, status, business, seconds, actions),
     });
-    await httpEntry.listen();
+    const entry = httpEntry;
+    ports.http = await bind('the HTTP entry', () => entry.listen(), plan!.sharedPorts?.http ?? undefined);
   }
 }
 
@@ -116,8 +151,8 @@ process.on('message', (message: unknown) => {
 
 try {
   await start();
-  send({ corpc: 'ready' });
-  logger.debug({ units: plan.units.map((unit) => `${unit.name}@${unit.port}`) }, 'worker ready');
+  send({ corpc: 'ready', ports });
+  logger.debug({ ports }, 'worker ready');
   setInterval(() => send({ corpc: 'snapshot', snapshot: metrics.snapshot() }), 1000).unref();
 } catch (error) {
   logger.error({ err: error }, 'worker failed to start');

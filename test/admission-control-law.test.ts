@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ADMIT_ALL, AdmissionController, USER_LEVELS, compoundLevel } from 'corpc';
+import { ADMIT_ALL, AdmissionController, CallerLevel, USER_LEVELS, compoundLevel } from 'corpc';
+
+/** Below it, a calm worker raises its level in proportion to its idle capacity (dagor-policy.ts). */
+const TARGET_UTILIZATION = 0.9;
 
 /**
  * The control law with a fake clock: the controller is driven window by window with explicit
@@ -39,7 +42,7 @@ class SimulatedWorker {
     // Requests that waited past their deadline (half a window) are dropped at dequeue.
     this.backlog = Math.min(waiting - served, this.capacity / 2);
     this.clock += WINDOW_MS;
-    this.controller.endWindow(this.clock);
+    this.controller.endWindow(this.clock, served / this.capacity);
     return admitted;
   }
 
@@ -48,20 +51,29 @@ class SimulatedWorker {
   }
 }
 
-/** A dagor controller whose fake clock starts at 0 (an empty first window aligns it). */
-function controllerAtZero(): AdmissionController {
+/**
+ * A dagor controller whose fake clock starts at 0 (a first window aligns it), with `queued`
+ * requests admitted in that window and still waiting: a queue that stands, unless the test
+ * starts them.
+ */
+function controllerAtZero(queued = 0): AdmissionController {
   const controller = new AdmissionController({ policy: 'dagor', windowMs: WINDOW_MS, windowRequests: 1_000_000 });
-  controller.endWindow(0);
+  const counters = controller.methodCounters('Sim/work');
+  for (let i = 0; i < queued; i++) controller.arrive(0, 0, counters);
+  controller.endWindow(0, 1);
   return controller;
 }
 
-/** Drives one window of `controller` by hand: arrivals at `levels`, `started` of them waiting `waitMs`. */
-function driveWindow(controller: AdmissionController, at: number, levels: readonly number[], started: number, waitMs: number, lengthMs = WINDOW_MS): number {
+/**
+ * Drives one window of `controller` by hand: arrivals at `levels`, `started` of them waiting
+ * `waitMs`, the worker as busy as `utilization` (fully, unless given).
+ */
+function driveWindow(controller: AdmissionController, at: number, levels: readonly number[], started: number, waitMs: number, utilization = 1): number {
   const counters = controller.methodCounters('Sim/work');
   for (const level of levels) controller.arrive(level, at, counters);
   for (let i = 0; i < started; i++) controller.start(waitMs, at, 0, counters);
-  controller.endWindow(at + lengthMs);
-  return at + lengthMs;
+  controller.endWindow(at + WINDOW_MS, utilization);
+  return at + WINDOW_MS;
 }
 
 /** `perLevel` requests at each user level of business priority 10 up to `advertised` (callers filter). */
@@ -86,6 +98,16 @@ test('starts admitting everything', () => {
   assert.is(worker.level, ADMIT_ALL);
 });
 
+test('a long queuing time with nothing left in the queue at the window end is a burst, not an overload', () => {
+  const drained = controllerAtZero();
+  driveWindow(drained, 0, filtered(ADMIT_ALL, 10).slice(0, 1000), 1000, 60);
+  assert.not.ok(drained.metrics()!.overloaded);
+  assert.is(drained.policy.level, ADMIT_ALL);
+  const standing = controllerAtZero(1);
+  driveWindow(standing, 0, filtered(ADMIT_ALL, 10).slice(0, 1000), 1000, 60);
+  assert.ok(standing.metrics()!.overloaded);
+});
+
 test('fast down: an overloaded window sheds about alpha (5%) of what was served, lowest levels first', () => {
   const controller = controllerAtZero();
   // 1280 arrived (10 at each user level), 1000 served, queuing just above the 20 ms threshold.
@@ -98,7 +120,7 @@ test('fast down: an overloaded window sheds about alpha (5%) of what was served,
 });
 
 test('fast down with a standing queue: also sheds half the backlog beyond the threshold, at most a quarter of the load', () => {
-  const controller = controllerAtZero();
+  const controller = controllerAtZero(200);
   // Arrivals match what is served (the queue neither grows nor drains), but it stands at 220 ms:
   // a backlog of 200 ms × 1 request/ms beyond the threshold; half of it is shed on top of alpha.
   driveWindow(controller, 0, filtered(ADMIT_ALL, 10).slice(0, 1000), 1000, 220);
@@ -106,16 +128,17 @@ test('fast down with a standing queue: also sheds half the backlog beyond the th
   assert.ok(admittedLevels * 10 <= 0.95 * 900, `admits ${admittedLevels} levels`);
   assert.ok(admittedLevels * 10 >= 0.95 * 900 - 20, `admits ${admittedLevels} levels`);
   // However long the queue, one window never cuts below three quarters of what was served (then alpha).
-  const deep = controllerAtZero();
+  const deep = controllerAtZero(200);
   driveWindow(deep, 0, filtered(ADMIT_ALL, 10).slice(0, 1000), 1000, 5000);
   assert.ok((deep.policy.level - compoundLevel(10, 0) + 1) * 10 >= 0.95 * 750 - 10);
 });
 
-test('slow up: a calm window admits about beta (1%) more, not everything at once', () => {
-  const worker = new SimulatedWorker(100_000);
+test('slow up: a calm window of a busy worker admits about beta (1%) more, not everything at once', () => {
+  // 640 admitted of a capacity of 670: calm (no queue), but 95 % busy.
+  const worker = new SimulatedWorker(670);
   // Force a low level, then let the worker be calm.
   (worker.controller.policy as { level: number }).level = compoundLevel(10, 63);
-  const before = worker.window(10); // 640 admitted, far below capacity: calm
+  const before = worker.window(10); // 640 admitted, below capacity: calm
   const after = worker.level - compoundLevel(10, 0) + 1;
   assert.is(before, 640);
   assert.ok(after * 10 >= 640 * 1.01, `raised to ${after} levels`);
@@ -136,6 +159,21 @@ for (const callersFilter of [false, true]) {
     assert.ok(settled.every((n) => n < 2048), settled.join(' '));
   });
 }
+
+test('a calm worker with room admits more in proportion to its idle capacity, up to 4x a window', () => {
+  for (const [utilization, low, high] of [
+    [0.45, 1.9, 2.1], // 0.9 / 0.45: twice as much
+    [0.05, 3.9, 4.1], // 18x would fit: at most 4x
+  ] as const) {
+    const controller = controllerAtZero();
+    const policy = controller.policy as { level: number };
+    policy.level = compoundLevel(10, 15);
+    const levels = filtered(ADMIT_ALL, 10); // callers do not filter: the whole histogram is seen
+    driveWindow(controller, 0, levels, 160, 1, utilization);
+    const admitted = (policy.level - compoundLevel(10, 0) + 1) / 16;
+    assert.ok(admitted >= low && admitted <= high, `at utilisation ${utilization}: ${admitted}x`);
+  }
+});
 
 test('recovers to admitting everything when the load falls, also when callers filter', () => {
   for (const callersFilter of [false, true]) {
@@ -162,22 +200,28 @@ test('after a long spike, a level left low climbs back to what the worker served
     at = driveWindow(controller, at, levels, levels.length, 1);
   }
   policy.level = compoundLevel(10, 5);
-  // Half the capacity now, callers filtering: 4 requests per user level.
+  // Half the capacity now, callers filtering: 4 requests per user level; the worker is as busy as
+  // what it admits (of 1,000 a window).
   let windows = 0;
   for (let admitted = 0; admitted < 480 && windows < 100; windows++) {
     const levels = filtered(controller.advertisedLevel, 4);
     admitted = levels.length;
-    at = driveWindow(controller, at, levels, levels.length, 1);
+    at = driveWindow(controller, at, levels, levels.length, 1, levels.length / 1000);
   }
   // Doubling from beta, at most 25% a window, took 15 windows here.
   assert.ok(windows <= 6, `${windows} windows to admit the load again`);
 });
 
-test('a window in which callers sent nothing raises by a bounded step', () => {
-  const worker = new SimulatedWorker(1000);
-  (worker.controller.policy as { level: number }).level = compoundLevel(3, 5);
-  worker.controller.endWindow(1000);
-  assert.is(worker.level, compoundLevel(3, 5) + USER_LEVELS);
+test('a window in which nothing arrived admits everything again, unless the worker is busy', () => {
+  const idle = controllerAtZero();
+  (idle.policy as { level: number }).level = compoundLevel(3, 5);
+  idle.endWindow(WINDOW_MS, 0.1);
+  assert.is(idle.policy.level, ADMIT_ALL);
+  // Busy (its slots full of long calls): a bounded step only.
+  const busy = controllerAtZero();
+  (busy.policy as { level: number }).level = compoundLevel(3, 5);
+  busy.endWindow(WINDOW_MS, 1);
+  assert.is(busy.policy.level, compoundLevel(3, 5) + USER_LEVELS);
 });
 
 test('the raise extrapolates from the density of the current business priority, not of the levels below it', () => {
@@ -217,24 +261,25 @@ test('after a cut, calls sent before callers learned the new level do not pass f
   // per level above it still arrives from callers that had not heard of the level yet.
   policy.level = compoundLevel(10, 10);
   const strays = Array.from({ length: USER_LEVELS - 11 }, (_, i) => compoundLevel(10, 11 + i));
-  at = driveWindow(controller, at, filtered(policy.level, 10, strays), 110, 1);
+  at = driveWindow(controller, at, filtered(policy.level, 10, strays), 110, 1, 0.3);
   // The raise comes from the density of what callers send (10 a level), not from the strays (1 a
   // level, which would say the whole of business priority 10 costs little more).
   assert.ok(policy.level > compoundLevel(10, 10) && policy.level <= compoundLevel(10, 40), `level ${policy.level}`);
 });
 
 test('a window overloaded only by loop delay while few requests arrived does not hold recovery at beta', () => {
-  const controller = controllerAtZero();
+  const controller = controllerAtZero(1);
   const policy = controller.policy as { level: number };
   policy.level = compoundLevel(10, 63);
   // A quiet window (8 requests) that a GC pause or a neighbour's CPU made look overloaded.
   let at = driveWindow(controller, 0, filtered(policy.level, 1).slice(0, 8), 8, 50);
   assert.ok(controller.metrics()!.overloaded);
   // Then ordinary traffic, far below capacity (the worker is calm): 640 offered, callers filter.
+  // Utilisation is held at the target, so the proportional raise does not hide the ceiling's effect.
   let windows = 0;
   while (policy.level < ADMIT_ALL && windows < 100) {
     const levels = filtered(controller.advertisedLevel, 5);
-    at = driveWindow(controller, at, levels, levels.length, 1);
+    at = driveWindow(controller, at, levels, levels.length, 1, TARGET_UTILIZATION - 0.01);
     windows++;
   }
   // Doubling from beta: about ten windows; held at beta by a stale ceiling it would take ~70.
@@ -242,7 +287,7 @@ test('a window overloaded only by loop delay while few requests arrived does not
 });
 
 test('at low traffic, after one overloaded window, stray requests just above the level do not make it crawl a level a window', () => {
-  const controller = controllerAtZero();
+  const controller = controllerAtZero(1);
   const policy = controller.policy as { level: number };
   /** Ten requests a window spread over the admitted levels, plus one stray just above the level. */
   const quiet = (): number[] => {
@@ -250,13 +295,13 @@ test('at low traffic, after one overloaded window, stray requests just above the
     return [...admitted.filter((_, i) => i % Math.max(1, Math.floor(admitted.length / 10)) === 0), policy.level + 1];
   };
   policy.level = compoundLevel(10, 20);
-  // A burst made one quiet window overloaded (long queuing time): the level drops a little.
+  // A burst made one quiet window overloaded (long queuing time, a request still queued): the level drops a little.
   let at = driveWindow(controller, 0, quiet(), 11, 100);
   assert.ok(controller.metrics()!.overloaded);
   let windows = 0;
   while (policy.level < compoundLevel(10, USER_LEVELS - 1) && windows < 200) {
     const levels = quiet();
-    at = driveWindow(controller, at, levels, levels.length, 1);
+    at = driveWindow(controller, at, levels, levels.length, 1, TARGET_UTILIZATION - 0.01);
     windows++;
   }
   // One level a window (beta of ten requests is a tenth of one, the stray decides) would take ~110.
@@ -264,7 +309,7 @@ test('at low traffic, after one overloaded window, stray requests just above the
 });
 
 test('while the backlog of an earlier window drains, the level holds instead of sinking further', () => {
-  const controller = controllerAtZero();
+  const controller = controllerAtZero(300);
   const policy = controller.policy as { level: number };
   policy.level = compoundLevel(10, 63);
   // Overloaded (long queuing time), but 300 left the queue while 100 arrived: the queue shrinks.
@@ -294,6 +339,62 @@ test('dry-run decides but admits everything, and tells callers to admit everythi
   assert.is(controller.advertisedLevel, ADMIT_ALL);
   controller.endWindow(10);
   assert.is(controller.metrics()!.rejected.admission_level, 1);
+});
+
+test('a window ends on time when calm, and goes on when a few requests look overloaded', () => {
+  const controller = new AdmissionController({ policy: 'dagor', windowMs: 100 });
+  const counters = controller.methodCounters('Sim/work');
+  controller.endWindow(0);
+  // Calm: 3 requests that barely queued; the window ends at 100 ms although it holds only 3.
+  for (let i = 0; i < 3; i++) {
+    controller.arrive(0, 10, counters);
+    controller.start(1, 10, 0, counters);
+  }
+  controller.arrive(0, 101, counters);
+  assert.is(controller.metrics()!.arrived, 3);
+  // Three that queued 50 ms (a GC pause at low traffic?): no verdict on so few, the window goes on…
+  controller.endWindow(200, 0.1);
+  for (let i = 0; i < 3; i++) {
+    controller.arrive(0, 210, counters);
+    controller.start(50, 210, 0, counters);
+  }
+  controller.arrive(0, 301, counters);
+  assert.is(controller.metrics()!.arrived, 1, 'the window went on');
+  // …until 16 requests have started in it, where the average decides.
+  for (let i = 0; i < 13; i++) controller.start(1, 320, 0, counters);
+  controller.arrive(0, 330, counters);
+  assert.is(controller.metrics()!.arrived, 4);
+  assert.is(controller.metrics()!.overloaded, false);
+});
+
+test("a worker's slots' utilisation is the time-average of its running handlers over its concurrency", () => {
+  const controller = new AdmissionController({ policy: 'dagor' }, 4);
+  const counters = controller.methodCounters('Sim/work');
+  controller.endWindow(0);
+  // Two handlers for the whole window, a third for half of it: 2.5 of 4 slots.
+  controller.start(0, 0, 0, counters);
+  controller.start(0, 0, 0, counters);
+  controller.start(0, 50, 0, counters);
+  controller.finish(1, 100);
+  controller.endWindow(100);
+  assert.is(controller.metrics()!.slotUtilization, 2.5 / 4);
+  assert.ok(controller.metrics()!.utilization >= 2.5 / 4);
+});
+
+test("a caller's cached level sheds what lies above it, with one probe per 100 ms, and expires", () => {
+  const cached = new CallerLevel(1000);
+  cached.update(compoundLevel(0, 50), 0);
+  assert.not.ok(cached.sheds(compoundLevel(0, 50), 10));
+  assert.ok(cached.sheds(compoundLevel(10, 0), 10));
+  // Of the calls it sheds, one goes out as a probe, then none until 100 ms later.
+  assert.ok(cached.probe(10));
+  assert.not.ok(cached.probe(60));
+  assert.ok(cached.probe(110));
+  // Answers keep the level; one that no answer refreshed for the TTL is forgotten.
+  cached.update(compoundLevel(0, 50), 500);
+  assert.ok(cached.sheds(compoundLevel(10, 0), 1400));
+  assert.not.ok(cached.sheds(compoundLevel(10, 0), 1501));
+  assert.is(cached.level, ADMIT_ALL);
 });
 
 test('options are validated by name', () => {

@@ -12,6 +12,7 @@ import {
   defineService,
   method,
   type AdmissionMetrics,
+  type Channel,
 } from 'corpc';
 import { fileURLToPath } from 'node:url';
 import { CpuBound, Light } from './helpers/cpu-bound-server.ts';
@@ -64,32 +65,75 @@ test('an overloaded callee sheds the lowest priorities first, and its callers st
     assert.ok(businessOf(level) >= 1, `business priority 1 still admitted (level ${level})`);
     assert.ok(ok[0]! / total[0]! > ok[1]! / total[1]!, `high ${ok[0]}/${total[0]} vs low ${ok[1]}/${total[1]}`);
     assert.ok(reasons.has('admission_level'), [...reasons].join());
-    // The caller learned the level: low-priority calls now fail without being sent.
-    const error = await rejection(channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 63 }));
-    assert.instance(error, RpcError);
-    assert.is((error as RpcError).status, Status.RESOURCE_EXHAUSTED);
-    assert.is((error as RpcError).reason, 'local_admission');
+    // The caller learned the level: low-priority calls now fail without being sent, but for one
+    // probe (per 100 ms) that goes out to learn whether the callee has room again.
+    const errors = await Promise.all(Array.from({ length: 5 }, () => rejection(channel.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 63 }))));
+    for (const error of errors) {
+      assert.instance(error, RpcError);
+      assert.is((error as RpcError).status, Status.RESOURCE_EXHAUSTED);
+    }
+    assert.ok(errors.filter((error) => (error as RpcError).reason === 'local_admission').length >= 4, errors.map((e) => (e as RpcError).reason).join());
   } finally {
     await channel.close();
     await server.close();
   }
 });
 
-test('a CPU-bound overload is detected through event-loop delay, with no slot ever queued', async () => {
-  // Plenty of slots: nothing waits in the server's queue; requests wait in the kernel while its
-  // event loop burns. Capacity ≈ 1000 ms / 8 ms = 125 calls/s; offered: 300/s.
+/** Starts the CPU-bound server in its own process (capacity ≈ 1000 ms / 8 ms = 125 calls/s) and a channel to it. */
+async function cpuBound(): Promise<{ channel: Channel; close(): Promise<void> }> {
   const child = spawnTs(fileURLToPath(new URL('./helpers/cpu-bound-server.ts', import.meta.url)));
   const channel = createChannel(`127.0.0.1:${(await waitForLine(child, /^port (\d+)$/))[1]}`, { maxRetries: 0 });
+  return {
+    channel,
+    close: async () => {
+      await channel.close();
+      await stopChild(child);
+    },
+  };
+}
+
+const burn = (channel: Channel, businessPriority: number): Promise<unknown> =>
+  channel.call(CpuBound.methods.burn, { ms: 8 }, { businessPriority, timeoutMs: 500 });
+
+function successRate(results: readonly PromiseSettledResult<unknown>[], pick: (i: number) => boolean): number {
+  const picked = results.filter((_, i) => pick(i));
+  return picked.filter((r) => r.status === 'fulfilled').length / Math.max(1, picked.length);
+}
+
+test('a CPU-bound worker at 3x sheds the lowest business priority first and keeps priority 0 served; at 0.5x after, it sheds nothing', async () => {
+  // No slot ever queues (1,024 of them): the event loop is what saturates.
+  const { channel, close } = await cpuBound();
   try {
-    await openLoop(1200, 10, 3, () => channel.call(CpuBound.methods.burn, { ms: 8 }, { businessPriority: 10, timeoutMs: 2000 }));
-    const seen = (await channel.call(CpuBound.methods.windows, {}, { timeoutMs: 10_000 })) as AdmissionMetrics[];
-    const busy = seen.filter((w) => w.methods['CpuBound/burn'] !== undefined);
-    const shown = busy.map((w) => `${w.loopDelayMs.toFixed(1)}/${w.overloaded}`).join(' ');
-    assert.ok(busy.some((w) => w.overloaded && w.level < ADMIT_ALL), `no window overloaded (loop delay/overloaded: ${shown})`);
-    assert.ok(busy.some((w) => w.loopDelayMs > 20), shown);
+    // 400 calls/s: a fifth at business priority 0 (80/s, within the capacity), the rest at 40.
+    const overload = await openLoop(2000, 10, 4, (i) => burn(channel, i % 5 === 0 ? 0 : 40));
+    const top = successRate(overload, (i) => i % 5 === 0);
+    const low = successRate(overload, (i) => i % 5 !== 0);
+    assert.ok(top >= 0.9, `business priority 0: ${(top * 100).toFixed(1)} % served`);
+    assert.ok(low < top, `business priority 40 ${(low * 100).toFixed(1)} % vs 0 ${(top * 100).toFixed(1)} %`);
+    const lowFailures = overload.filter((r, i) => i % 5 !== 0 && r.status === 'rejected').map(reasonOf);
+    assert.ok(lowFailures.filter((reason) => reason === 'local_admission' || reason === 'admission_level').length > lowFailures.length / 2, lowFailures.slice(0, 20).join());
+    // Half the capacity, the same mix: after a second for the level to come back, nothing is shed.
+    const calm = await openLoop(3000, 40, 2, (i) => burn(channel, i % 5 === 0 ? 0 : 40));
+    const late = calm.slice(calm.length / 3);
+    assert.equal(late.filter((r) => r.status === 'rejected').map(reasonOf), []);
   } finally {
-    await channel.close();
-    await stopChild(child);
+    await close();
+  }
+});
+
+test('a caller whose only answers are priority 0 still gets its lower priorities admitted once the server is calm', async () => {
+  const { channel, close } = await cpuBound();
+  try {
+    // An overload that leaves this caller holding a level that sheds business priority 40.
+    const overload = await openLoop(1500, 10, 4, (i) => burn(channel, i % 5 === 0 ? 0 : 40));
+    assert.ok(overload.slice(-50).some((r) => reasonOf(r) === 'local_admission'), 'the caller sheds business priority 40');
+    // Then only priority 0 traffic (its answers keep refreshing the low level), and a call at 40
+    // every 50 ms: the callee's raises and the caller's probes let business priority 40 back in.
+    const calm = await openLoop(2500, 50, 2, (i) => burn(channel, i % 2 === 0 ? 0 : 40));
+    const last = calm.filter((_, i) => i % 2 === 1).slice(-10);
+    assert.equal(last.filter((r) => r.status === 'rejected').map(reasonOf), []);
+  } finally {
+    await close();
   }
 });
 
@@ -109,7 +153,7 @@ test("with two servers in one process, the CPU overload one causes is shed by it
     const busy = seen.filter((w) => w.methods['CpuBound/burn'] !== undefined);
     assert.ok(busy.some((w) => w.overloaded && w.level < ADMIT_ALL), 'the heavy server shed');
     const lightWindows = seen.filter((w) => w.methods['Light/ping'] !== undefined);
-    const shown = lightWindows.map((w) => `${w.loopDelayMs.toFixed(1)}/${w.level}`).join(' ');
+    const shown = lightWindows.map((w) => `${w.loopDelayMs.toFixed(1)}/${w.level}/${w.avgQueuingMs.toFixed(1)}/${w.started}/${w.durationMs.toFixed(0)}`).join(" ");
     assert.ok(lightWindows.length > 0);
     assert.ok(lightWindows.every((w) => w.level === ADMIT_ALL && w.rejected.admission_level === 0), `the light server shed: ${shown}`);
     assert.equal(lightResults.filter((r) => r.status === 'rejected').map(reasonOf), []);
@@ -187,8 +231,9 @@ test('a callee rejection is retried on the next endpoint; a local rejection neve
     // the callee's rejection is the outcome, not retried, and the retry budget is untouched.
     assert.is((first as RpcError).reason, 'admission_level');
     assert.is(single.retryBudget.available(5), 10);
-    const second = await rejection(single.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }));
-    assert.is((second as RpcError).reason, 'local_admission');
+    // Then the caller sheds locally, but for one probe per 100 ms.
+    const next = await Promise.all([1, 2, 3].map(() => rejection(single.call(Work.methods.sleep, { ms: 1 }, { businessPriority: 5 }))));
+    assert.ok(next.filter((error) => (error as RpcError).reason === 'local_admission').length >= 2, next.map((e) => (e as RpcError).reason).join());
     assert.is(busy.server.stats().inFlight, 0);
     await single.close();
   } finally {

@@ -78,6 +78,38 @@ test('calls through the generated client round-trip typed values, filling proto3
   }
 });
 
+test('partial messages both ways: the handler receives and the client gets whole messages, defaults filled at every depth', async () => {
+  const seen: Order[] = [];
+  const handlers: CatalogHandlers = {
+    // Answers leave out fields, nested ones too: the client's decoder completes them.
+    getItem: ({ id }) => ({ id, price: { units: 3 }, reviews: [{ author: 'ann' }] }),
+    listItems: () => ({ items: [{}, { name: 'b' }] }),
+    placeOrder: (order) => {
+      seen.push(order);
+      return {};
+    },
+  };
+  const { server, target } = await serve(Catalog, handlers);
+  const client = createClient(Catalog, target);
+  try {
+    const got = await client.getItem({ id: 'p1' });
+    assert.equal({ ...got, thumbnail: [...got.thumbnail] }, {
+      id: 'p1', name: '', price: { currency: '', units: 3 }, tags: [], color: 0, size: undefined, stockByStore: {},
+      thumbnail: [], active: false, rating: 0, views: 0, reviews: [{ author: 'ann', stars: 0 }],
+    });
+    const list = await client.listItems({});
+    assert.equal(list.items.map((item) => [item.name, item.price, item.reviews]), [['', { currency: '', units: 0 }, []], ['b', { currency: '', units: 0 }, []]]);
+    assert.equal(await client.placeOrder({ items: [{ price: {} }], reviewsByLine: { 3: {} } }), { orderId: 0, total: { currency: '', units: 0 } });
+    const order = seen[0]!;
+    assert.equal([order.id, order.quantities, order.flags, order.parent], [0, [], {}, undefined]);
+    assert.equal([order.items[0]!.id, order.items[0]!.price, order.items[0]!.tags], ['', { currency: '', units: 0 }, []]);
+    assert.equal(order.reviewsByLine, { 3: { author: '', stars: 0 } });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 function emptyOrder(): Order {
   return { id: 0, items: [], reviewsByLine: {}, quantities: [], checksum: 0, flags: {} };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { defineService, method } from 'corpc';
 import { corpc } from './helpers/cli.ts';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { serve } from './helpers/servers.ts';
@@ -62,6 +63,27 @@ test('a run against a real service: the report and --json account for every requ
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await server.close();
+  }
+});
+
+test('the method path is sent as given, and the other case of its first letter is accepted', async () => {
+  // A generated descriptor keeps the IDL's case (`kv.KeyValue/Get`); a hand-written one the client key (`Echo/echo`).
+  const KeyValue = defineService('kv.KeyValue', { get: method<{ key: string }, { value: string }>({ path: 'kv.KeyValue/Get' }) });
+  const { server, target } = await serve(KeyValue, { get: (request) => ({ value: request.key }) });
+  const { server: echo, target: echoTarget } = await serve(Echo, echoHandlers());
+  try {
+    const runs = await Promise.all([
+      corpc(['bench', target, 'kv.KeyValue/Get', '-n', '20', '-q']),
+      corpc(['bench', target, 'kv.KeyValue/get', '-n', '20', '-q']),
+      corpc(['bench', echoTarget, 'Echo/Echo', '-n', '20', '-q']),
+    ]);
+    for (const result of runs) {
+      assert.is(result.code, 0, result.stderr);
+      assert.match(result.stdout, /OK\s+20/);
+    }
+    assert.match(runs[1]!.stdout, /kv\.KeyValue\/Get/);
+  } finally {
+    await Promise.all([server.close(), echo.close()]);
   }
 });
 

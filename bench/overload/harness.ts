@@ -5,15 +5,15 @@
  * each task a business priority and a user priority (hash of a user id), which every call of the
  * task inherits; rejected calls are retried by the channel (up to 3 times, within its budget).
  * E has two servers (as the paper's E ran on several), each with a fixed number of slots and a
- * fixed service time, so the capacity is known exactly.
+ * fixed service time, so the capacity is known exactly. The CPU-bound variant (`--cpu`) is the
+ * `cpu-spike` service instead: a handler that burns 2 ms of CPU, `createServer()` with its
+ * defaults, in its own process pinned to CPU 0 while this process runs on CPU 1; its capacity is
+ * measured at the start of each run by a closed loop.
  */
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { POLICY_NAMES, RpcError, createChannel, userPriority, withContext, type Channel, type PolicyName } from 'corpc';
 import { E, startE } from './service-e.ts';
+import { BURN_MS, Burn, closedLoop, spawnCpuService } from './cpu-service.ts';
 
 export const POLICIES: readonly PolicyName[] = POLICY_NAMES;
 export const SERVICE_MS = 20;
@@ -21,9 +21,6 @@ export const SLOTS_PER_SERVER = 4;
 export const SERVERS = 2;
 /** E's capacity in calls per second (slot-bound variant). */
 export const CAPACITY = (SERVERS * SLOTS_PER_SERVER * 1000) / SERVICE_MS;
-/** CPU-bound variant: one process burning CPU_SERVICE_MS per call. */
-export const CPU_SERVICE_MS = 4;
-export const CPU_CAPACITY = 1000 / CPU_SERVICE_MS;
 export const TASK_DEADLINE_MS = 500;
 const SECRET = 'bench-secret';
 const WINDOW_MS = 200;
@@ -60,32 +57,32 @@ export interface Step {
 
 export interface Environment {
   channel: Channel;
-  /** The current admission level of every E server (null for the CPU-bound child). */
+  /** One call to E (inside the task's context). */
+  call(): Promise<unknown>;
+  /** The current admission level of every E server (the last window's, for the CPU-bound child). */
   levels(): number[];
   close(): Promise<void>;
   cpu: boolean;
+  /** Calls per second E serves. */
   capacity: number;
 }
 
-/** Starts E (in process, or as a child process for the CPU-bound variant) and a channel to it. */
+/** Starts E (in process, or the CPU-bound service in a pinned child process) and a channel to it. */
 export async function startEnvironment(policy: PolicyName, cpu: boolean): Promise<Environment> {
   if (cpu) {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=corpc-source', '--import', 'tsx', fileURLToPath(new URL('./service-e.ts', import.meta.url)), '--policy', policy, '--window-ms', String(WINDOW_MS)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const target = await firstLine(child, /^listening (\S+)$/);
-    const channel = createChannel(target, { maxRetries: 3 });
+    const service = await spawnCpuService(policy);
+    // Measured with default options; the tasks' channel retries like the slot-bound one.
+    const capacity = await closedLoop(service.channel, 8, 2000, 500, () => 0);
+    const channel = createChannel(service.target, { maxRetries: 3 });
     return {
       channel,
       cpu,
-      capacity: CPU_CAPACITY,
-      levels: () => [],
+      capacity,
+      call: () => channel.call(Burn.methods.burn, { ms: BURN_MS }),
+      levels: () => service.windows.slice(-1).map((w) => w.level),
       close: async () => {
         channel.destroy();
-        child.kill('SIGKILL');
-        if (child.exitCode === null) await once(child, 'exit');
+        await service.close();
       },
     };
   }
@@ -97,6 +94,7 @@ export async function startEnvironment(policy: PolicyName, cpu: boolean): Promis
     channel,
     cpu,
     capacity: CAPACITY,
+    call: () => channel.call(E.methods.work, { ms: SERVICE_MS }),
     levels: () => servers.map((s) => s.server.admission.policy.level),
     close: async () => {
       channel.destroy();
@@ -125,7 +123,6 @@ export async function runSchedule(env: Environment, steps: readonly Step[], onSt
     failures: step.types.map(() => ({})),
     durationMs: step.durationMs,
   }));
-  const serviceMs = env.cpu ? CPU_SERVICE_MS : SERVICE_MS;
   const running: Promise<void>[] = [];
   for (let s = 0; s < steps.length; s++) {
     onStep?.(s);
@@ -140,7 +137,7 @@ export async function runSchedule(env: Environment, steps: readonly Step[], onSt
           const target = Math.floor((type.feed * Math.min(elapsed, durationMs)) / 1000);
           for (; due[t]! < target; due[t]!++) {
             result.tasks[t]!++;
-            running.push(runTask(env.channel, type, t, serviceMs, env.cpu, result));
+            running.push(runTask(env, type, t, result));
           }
         });
         if (elapsed >= durationMs) {
@@ -166,7 +163,7 @@ export async function measureSteady(env: Environment, types: readonly TaskType[]
   return (await runSchedule(env, steps))[1]!;
 }
 
-async function runTask(channel: Channel, type: TaskType, t: number, ms: number, cpu: boolean, result: PhaseResult): Promise<void> {
+async function runTask(env: Environment, type: TaskType, t: number, result: PhaseResult): Promise<void> {
   const user = `user-${userSequence++ % 100_000}`;
   const begin = performance.now();
   let served = 0;
@@ -176,7 +173,7 @@ async function runTask(channel: Channel, type: TaskType, t: number, ms: number, 
     async () => {
       for (let i = 0; i < type.x; i++) {
         try {
-          await channel.call(E.methods.work, { ms, cpu });
+          await env.call();
           served++;
         } catch (error) {
           failure = error instanceof RpcError ? (error.reason ?? error.code) : 'other';
@@ -201,15 +198,6 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const match = pattern.exec(line);
-    if (match !== null) return match[1]!;
-  }
-  throw new Error('service E did not start');
 }
 
 /** Command-line flags shared by the scenarios. */
@@ -238,7 +226,10 @@ export function parseFlags(argv: readonly string[]): Flags {
 
 export function header(title: string): void {
   console.log(`# ${title}`);
-  console.log(`node ${process.version} · ${process.platform}/${process.arch} · E: ${SERVERS} servers × ${SLOTS_PER_SERVER} slots × ${SERVICE_MS} ms = ${CAPACITY} calls/s (CPU variant: ${CPU_SERVICE_MS} ms CPU/call ≈ ${CPU_CAPACITY} calls/s) · task deadline ${TASK_DEADLINE_MS} ms · admission window ${WINDOW_MS} ms`);
+  console.log(
+    `node ${process.version} · ${process.platform}/${process.arch} · E: ${SERVERS} servers × ${SLOTS_PER_SERVER} slots × ${SERVICE_MS} ms = ${CAPACITY} calls/s, admission window ${WINDOW_MS} ms ` +
+      `(CPU variant: ${BURN_MS} ms of CPU a call, createServer() defaults, pinned to CPU 0, capacity measured per run) · task deadline ${TASK_DEADLINE_MS} ms`,
+  );
 }
 
 export function writeJson(file: string | null, data: unknown): void {

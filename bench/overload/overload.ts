@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TASK_DEADLINE_MS, header, parseFlags, percentile, runSchedule, startEnvironment, table, writeJson } from './harness.ts';
 
 export interface Row {
@@ -68,7 +69,8 @@ export async function main(argv: string[]): Promise<void> {
     ]),
   );
   writeJson(flags.json, { node: process.version, rows });
-  const svgDir = flags.svg ?? (flags.json !== null ? '.' : null);
+  // The charts go with the JSON, under bench/out/ unless --svg says where (never the working directory).
+  const svgDir = flags.svg ?? (flags.json !== null ? fileURLToPath(new URL('../out', import.meta.url)) : null);
   if (svgDir !== null) {
     mkdirSync(svgDir, { recursive: true });
     for (let x = 1; x <= 4; x++) {

@@ -1,15 +1,25 @@
 import { ADMIT_ALL } from '../priority.ts';
 
 /**
+ * While a callee's level sheds calls, one of them is sent anyway at most this often (per caller
+ * and endpoint): its answer brings the callee's current level even when every other call this
+ * caller makes is shed locally, so a callee that recovered is heard from within this long, not
+ * only when the cached level expires.
+ */
+export const PROBE_INTERVAL_MS = 100;
+
+/**
  * What a caller remembers of one callee's admission level (DAGOR's collaborative admission):
- * every answer refreshes it; a call above it is shed locally, before any byte is sent. A level
- * that no answer has refreshed for `ttlMs` expires back to "admit all", so a callee that
- * recovered while this caller sent it nothing (everything was above its level) is not shunned
- * forever: the next call goes out, and its answer brings the current level.
+ * every answer refreshes it; a call above it is shed locally, before any byte is sent. Two things
+ * keep a low level from locking lower priorities out once the callee has room again:
+ * - a probe: every `PROBE_INTERVAL_MS`, one call that the level would shed goes out (`probe()`);
+ * - expiry: a level that no answer has refreshed for `ttlMs` goes back to "admit all".
+ * (Answers to the calls still admitted refresh the level too, and carry the callee's raises.)
  */
 export class CallerLevel {
   level = ADMIT_ALL;
   private refreshedAt = 0;
+  private probedAt = -Infinity;
 
   constructor(private readonly ttlMs: number) {}
 
@@ -26,6 +36,13 @@ export class CallerLevel {
       this.level = ADMIT_ALL;
       return false;
     }
+    return true;
+  }
+
+  /** For a call that `sheds` turned away: true (at most once per PROBE_INTERVAL_MS) sends it anyway. */
+  probe(at: number): boolean {
+    if (at - this.probedAt < PROBE_INTERVAL_MS) return false;
+    this.probedAt = at;
     return true;
   }
 }

@@ -36,6 +36,16 @@ const MAX_RAISE_FRACTION = 0.25;
  */
 const CEILING_WINDOWS = 10;
 
+/**
+ * Below this utilisation a calm worker has room: the raise grows the admitted load in proportion
+ * (TARGET_UTILIZATION / utilisation, up to MAX_HEADROOM_GROWTH times a window), ceiling or not;
+ * above it, by beta only. After an overload ends, the level a spike left low would otherwise
+ * climb for seconds while the worker sits idle and its callers shed locally what it could serve
+ * (the CPU-bound `cpu-spike` run kept over half its calls shed 8 s after a 10x spike before this).
+ */
+const TARGET_UTILIZATION = 0.9;
+const MAX_HEADROOM_GROWTH = 4;
+
 /** Share of the standing backlog an overloaded window's cut removes on top of alpha. */
 const DRAIN_SHARE = 0.5;
 /** However long the queue, one overloaded window keeps at least this share of what was served (before alpha). */
@@ -115,8 +125,13 @@ export class DagorPolicy implements AdmissionPolicy {
   onWindow(window: AdmissionWindow): void {
     const o = this.options;
     const durationMs = Math.max(1, window.durationMs);
+    // By queuing time, only a queue still standing at the window's end is an overload: one that
+    // has already drained was a burst or a stall of the loop (a restarted worker shed its first
+    // callers' retries for a cold start before this rule).
     this.overloaded =
-      o.detection === 'queuing' ? window.avgQueuingMs > o.queuingThresholdMs : window.avgResponseMs > o.responseThresholdMs;
+      o.detection === 'queuing'
+        ? window.avgQueuingMs > o.queuingThresholdMs && window.waiting > 0
+        : window.avgResponseMs > o.responseThresholdMs;
     if (this.overloaded) {
       this.calmWindows = 0;
       // What the handlers actually ran (requests dropped at dequeue left the queue at no cost).
@@ -135,6 +150,11 @@ export class DagorPolicy implements AdmissionPolicy {
       // deeper cut at a 10x step fell into the most important business priority).
       const keep = (1 - o.alpha) * Math.max(MIN_KEEP * served, served - excess * DRAIN_SHARE);
       this.level = Math.min(this.level, lowered(window.histogram, keep, this.level, this.seenBusiness));
+    } else if (window.arrived === 0 && window.utilization < TARGET_UTILIZATION) {
+      // Nothing arrived (callers that filter still send a probe now and then) and the worker has
+      // room: there is no one to protect.
+      this.level = ADMIT_ALL;
+      this.calmWindows = 0;
     } else if (this.level < ADMIT_ALL) {
       const rate = window.admitted / durationMs;
       if (this.ceiling < Infinity && (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)) {
@@ -149,6 +169,14 @@ export class DagorPolicy implements AdmissionPolicy {
       // spike ends): close half the gap a window, instead of crawling back from beta while
       // capacity sits idle. Never past what it served, however far below it the rate is.
       else if (rate > 0) fraction = Math.max(fraction, ((1 - o.alpha) * this.served / rate - 1) / 2);
+      // The worker's own utilisation says how much room it has, whatever the ceiling says: an idle
+      // worker admits a lot more; a busy one only beta more (the doubling and the climb back
+      // overshoot near capacity, and each overshoot costs a cut: the level swings).
+      if (window.utilization < TARGET_UTILIZATION) {
+        fraction = Math.max(fraction, Math.min(MAX_HEADROOM_GROWTH, TARGET_UTILIZATION / Math.max(window.utilization, 0.01)) - 1);
+      } else {
+        fraction = o.beta;
+      }
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
       this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep, this.seenBusiness, !o.advertise);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError } from '../errors.ts';
-import { stringOption } from '../options.ts';
+import { knownKeys, optionNames, stringOption } from '../options.ts';
 import { userPriorityOfTrace } from '../context.ts';
 import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority } from '../priority.ts';
 import type { MethodDescriptor } from '../service.ts';
@@ -23,6 +23,8 @@ export interface EntryOptions {
   all?: boolean;
 }
 
+const ENTRY_OPTIONS = optionNames<EntryOptions>({ secret: true, userIdKey: true, businessPriorities: true, all: true });
+
 /**
  * How an entry server assigns priorities, ignoring what outside callers sent: the business
  * priority from the method (config table, else the descriptor's `businessPriority`, else the
@@ -35,6 +37,7 @@ export class EntryPriorities {
   private readonly table: ReadonlyMap<string, number>;
 
   constructor(options: EntryOptions = {}) {
+    knownKeys('entry', options, ENTRY_OPTIONS);
     this.userIdKey = stringOption('entry.userIdKey', options.userIdKey, 'user-id');
     this.all = options.all === true;
     let secret = options.secret;

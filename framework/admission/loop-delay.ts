@@ -7,7 +7,7 @@ const LOOP_RESOLUTION_MS = 10;
  * window every few tens of ms, which holds only a sample or two of a 10 ms monitor: one GC pause
  * would then read as an overload. The estimate is refreshed once this much time has been sampled.
  */
-const LOOP_HORIZON_MS = 1000;
+const LOOP_HORIZON_MS = 250;
 
 /** One admission controller's part in the process's event-loop delay. */
 export interface LoopDelayShare {

@@ -12,6 +12,9 @@ import { SedaPolicy } from './seda-policy.ts';
 export const POLICY_NAMES = ['none', 'random', 'codel', 'seda', 'dagor-rt', 'dagor-local', 'dagor'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
+/** Overloaded when a window's average queuing time is above this, by default (the paper's figure). */
+export const QUEUING_THRESHOLD_MS = 20;
+
 /** Tuning of the built-in policies; every field has the design's default. */
 export interface PolicyOptions {
   /** Overloaded when a window's average queuing time is above this. Default 20 ms. */
@@ -34,7 +37,7 @@ export interface PolicyOptions {
 
 /** A built-in policy by name, its options validated by name. */
 export function createPolicy(name: PolicyName, options: PolicyOptions = {}): AdmissionPolicy {
-  const queuingThresholdMs = numberOption('admission.queuingThresholdMs', options.queuingThresholdMs, 20, 0);
+  const queuingThresholdMs = numberOption('admission.queuingThresholdMs', options.queuingThresholdMs, QUEUING_THRESHOLD_MS, 0);
   const responseThresholdMs = numberOption('admission.responseThresholdMs', options.responseThresholdMs, 100, 0);
   const alpha = numberOption('admission.alpha', options.alpha, 0.05, 0.001, 0.9);
   const beta = numberOption('admission.beta', options.beta, 0.01, 0.001, 1);

@@ -7,7 +7,7 @@
 
 /** What the controller measured in one window, handed to `AdmissionPolicy.onWindow`. */
 export interface AdmissionWindow {
-  /** Window length in ms (1 s or 2,000 requests by default, whichever ends first). */
+  /** Window length in ms (100 ms with 16 requests started, at most 1 s, or 2,000 requests). */
   readonly durationMs: number;
   /**
    * Arrivals per compound level `B*128+U` (admitted or not). Read-only for the policy; the
@@ -30,6 +30,17 @@ export interface AdmissionWindow {
   readonly p90ResponseMs: number;
   /** Event-loop delay measured over the window, in ms. */
   readonly loopDelayMs: number;
+  /**
+   * How busy the worker was over the window, 0..1: the larger of the event loop's utilisation
+   * and the handler slots' (handler time / (window × concurrency)). Low means room to admit more.
+   */
+  readonly utilization: number;
+  /**
+   * Requests admitted and still waiting for a handler at the window's end. None means the queue
+   * that made the window's queuing time long is gone: a burst, or a stall of the loop (a GC pause,
+   * a worker's cold start), not a standing queue.
+   */
+  readonly waiting: number;
 }
 
 export interface AdmissionPolicy {

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { integerOption } from '../options.ts';
+import { integerOption, knownKeys, optionNames } from '../options.ts';
 import { parseAddress, type Endpoint, type HostPort, type ParsedAddress } from './address.ts';
 import { HostsFile } from './hosts.ts';
 
@@ -27,6 +27,17 @@ export interface ResolverOptions {
   /** The hosts file to read. Default /etc/hosts. */
   hostsFile?: string;
 }
+
+const RESOLVER_OPTIONS = optionNames<ResolverOptions>({
+  servers: true,
+  minTtlMs: true,
+  maxTtlMs: true,
+  maxStaleMs: true,
+  timeoutMs: true,
+  tries: true,
+  negativeTtlMs: true,
+  hostsFile: true,
+});
 
 export interface ResolverStats {
   /** DNS queries sent (a name's A and AAAA are two). */
@@ -104,6 +115,7 @@ export class Resolver {
   private readonly counters: ResolverStats = { queriesSent: 0, cacheHits: 0, coalesced: 0, staleServed: 0, failures: 0 };
 
   constructor(options: ResolverOptions = {}) {
+    knownKeys('', options, RESOLVER_OPTIONS);
     this.minTtlMs = integerOption('minTtlMs', options.minTtlMs, 1000, 0);
     this.maxTtlMs = integerOption('maxTtlMs', options.maxTtlMs, 300_000, this.minTtlMs);
     this.maxStaleMs = integerOption('maxStaleMs', options.maxStaleMs, 300_000, 0);

@@ -5,7 +5,7 @@ import { balancerOption, type BalancedEndpoint, type Balancer, type BalancerName
 import { AddressWatch, Resolver, defaultResolver, parseAddress, type Endpoint as ResolvedEndpoint, type WatchListener } from '../resolver/index.ts';
 import { now, sharedWheel } from '../deadline.ts';
 import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata } from '../context.ts';
-import { integerOption, numberOption } from '../options.ts';
+import { integerOption, knownKeys, numberOption, optionNames } from '../options.ts';
 import { CallerLevel } from '../admission/caller-level.ts';
 import { RetryBudget } from '../admission/retry-budget.ts';
 import { LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
@@ -67,6 +67,28 @@ export interface CallOptions {
   /** Aborting it cancels the call (the server is told). */
   signal?: AbortSignal;
 }
+
+const CHANNEL_OPTIONS = optionNames<ChannelOptions>({
+  connectionsPerEndpoint: true,
+  timeoutMs: true,
+  businessPriority: true,
+  userPriority: true,
+  maxFrameBytes: true,
+  maxInFlightPerConnection: true,
+  maxBufferedBytesPerConnection: true,
+  initialBackoffMs: true,
+  maxBackoffMs: true,
+  resolver: true,
+  balancer: true,
+  tls: true,
+  priorityKey: true,
+  admissionLevelTtlMs: true,
+  maxRetries: true,
+  retryBudgetRatio: true,
+  keepaliveIntervalMs: true,
+  keepaliveTimeoutMs: true,
+  connectTimeoutMs: true,
+});
 
 /** One server address and the connections to it. */
 class Endpoint implements ConnectionEvents, BalancedEndpoint {
@@ -285,6 +307,7 @@ export class Channel implements CallOwner {
   private waiting: ClientCall[] = [];
 
   constructor(target: string, options: ChannelOptions = {}) {
+    knownKeys('', options, CHANNEL_OPTIONS);
     this.target = target;
     this.connectionsPerEndpoint = integerOption('connectionsPerEndpoint', options.connectionsPerEndpoint, 1, 1, 64);
     this.timeoutMs = integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 1);
@@ -408,7 +431,7 @@ export class Channel implements CallOwner {
     }
     if (endpoint === null) return this.waitForEndpoint(call);
     const { method } = call;
-    if (endpoint.admission.sheds(level, start)) {
+    if (endpoint.admission.sheds(level, start) && !endpoint.admission.probe(start)) {
       return call.reject(
         new RpcError(
           Status.RESOURCE_EXHAUSTED,

@@ -3,6 +3,7 @@ import { now } from '../deadline.ts';
 import type { MethodAdmission } from '../admission/controller.ts';
 import type { MethodDescriptor } from '../service.ts';
 import type { ServerConnection } from './server-connection.ts';
+import type { Deferrable } from './loop-turn.ts';
 
 /** A registered method: its descriptor and the user's handler. */
 export interface MethodEntry {
@@ -18,7 +19,7 @@ export interface MethodEntry {
  * One request on the server, from arrival to answer. It *is* the request context that the
  * handler sees through `context()`, so serving a request allocates one record, not two.
  */
-export class ServerCall extends RequestContext {
+export class ServerCall extends RequestContext implements Deferrable<ServerCall> {
   readonly connection: ServerConnection;
   readonly id: number;
   readonly entry: MethodEntry;
@@ -38,6 +39,8 @@ export class ServerCall extends RequestContext {
   done = false;
   /** The handler queue's completion callback, set when the call leaves the queue. */
   queueDone: ((error: Error | null) => void) | null = null;
+  /** The next call waiting for a later turn of the event loop (loop-turn.ts). */
+  nextDeferred: ServerCall | null = null;
 
   constructor(
     connection: ServerConnection,

@@ -4,7 +4,7 @@ import fastq from 'fastq';
 import { RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
 import { runInContext } from '../context.ts';
-import { integerOption } from '../options.ts';
+import { integerOption, knownKeys, optionNames } from '../options.ts';
 import { compoundLevel } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
 import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
@@ -15,6 +15,7 @@ import { MethodTable } from './method-table.ts';
 import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
 import { connectionLimits, peerLimits, type ConnectionLimitOptions, type ConnectionLimits } from './connection-limits.ts';
 import { createListener, serverTlsOption, type ServerTlsOptions } from './tls.ts';
+import { DeferredQueue } from './loop-turn.ts';
 import { PriorityGuard, priorityKeyOption } from './priority-auth.ts';
 
 const debug = debuglog('corpc:server');
@@ -58,6 +59,25 @@ export interface ListenOptions {
   host?: string;
 }
 
+const SERVER_OPTIONS = optionNames<ServerOptions>({
+  maxFrameBytes: true,
+  maxInFlightPerConnection: true,
+  concurrency: true,
+  maxQueueLength: true,
+  maxBufferedBytesPerConnection: true,
+  closeGraceMs: true,
+  tls: true,
+  priorityKey: true,
+  admission: true,
+  entry: true,
+  maxHeaderBytes: true,
+  maxConnections: true,
+  handshakeTimeoutMs: true,
+  idleTimeoutMs: true,
+  frameTimeoutMs: true,
+  slowReaderTimeoutMs: true,
+});
+
 type State = 'idle' | 'listening' | 'draining' | 'closed';
 
 export interface ServerStats {
@@ -97,10 +117,13 @@ export class Server implements ConnectionOwner {
   private readonly queue: fastq.queue<ServerCall>;
   private readonly net: NetServer;
   private queued = 0;
+  /** Calls that have a handler slot and wait for a later turn of the event loop (loop-turn.ts). */
+  private readonly deferred = new DeferredQueue<ServerCall>((call, at) => this.start(call, at));
   private state: State = 'idle';
   private closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
+    knownKeys('', options, SERVER_OPTIONS);
     ({ maxFrameBytes: this.maxFrameBytes, maxInFlightPerConnection: this.maxInFlightPerConnection, maxBufferedBytes: this.maxBufferedBytes } =
       peerLimits(options));
     this.maxQueueLength = integerOption('maxQueueLength', options.maxQueueLength, 10_000, 1);
@@ -113,7 +136,7 @@ export class Server implements ConnectionOwner {
     this.net = createListener(serverTlsOption(options.tls), this.limits.handshakeTimeoutMs, (socket) => this.accept(socket));
     // TLS handshakes that fail (bad or missing client certificate) are the peer's problem, not ours.
     this.net.on('tlsClientError', (error: Error) => debug('TLS handshake failed: %s', error.message));
-    this.admission = new AdmissionController(options.admission);
+    this.admission = new AdmissionController(options.admission, concurrency);
     this.entry = new EntryPriorities(options.entry);
   }
 
@@ -286,10 +309,20 @@ export class Server implements ConnectionOwner {
     this.queue.push(call, noop);
   }
 
-  /** @internal A call left the queue for a handler slot. */
-  start(call: ServerCall): void {
+  /**
+   * @internal A call got a handler slot: it starts now if the loop's turn is still within its
+   * budget and no call waits before it, else in a later turn, in arrival order (loop-turn.ts).
+   */
+  schedule(call: ServerCall): void {
+    const at = now();
+    if (this.deferred.mayStart(at)) this.start(call, at);
+    else this.deferred.push(call);
+  }
+
+  /** A call leaves the queue for its handler at `startedAt`. */
+  private start(call: ServerCall, startedAt: number): void {
     this.queued--;
-    const startedAt = (call.startedAt = now());
+    call.startedAt = startedAt;
     const cancelled = call.isCancelledAt(startedAt);
     // A cancelled call is answered as such below; its level is not checked (counted once).
     const level = cancelled ? 0 : compoundLevel(call.businessPriority, call.userPriority);
@@ -373,7 +406,7 @@ export class Server implements ConnectionOwner {
   private finish(call: ServerCall, time = now()): void {
     if (call.done) return;
     call.done = true;
-    if (call.startedAt > 0) this.admission.finish(time - call.arrivedAt);
+    if (call.startedAt > 0) this.admission.finish(time - call.arrivedAt, time);
     call.end();
     call.connection.callFinished(call);
     call.connection.pauseIfBacklogged();
@@ -399,7 +432,7 @@ function noop(): void {}
 
 function startQueuedCall(this: Server, call: ServerCall, done: fastq.done): void {
   call.queueDone = done;
-  this.start(call);
+  this.schedule(call);
 }
 
 async function invokeHandler(server: Server, call: ServerCall, request: unknown): Promise<void> {

@@ -1,6 +1,7 @@
 import { createServer as createNetServer, connect as connectNet, isIP, type Server as NetServer, type Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { InvalidArgumentError } from '../errors.ts';
+import { knownKeys, optionNames } from '../options.ts';
 
 /** PEM text or bytes. */
 export type Pem = string | Buffer;
@@ -53,9 +54,13 @@ function objectOption(name: string, value: unknown): Record<string, unknown> | u
   return value as Record<string, unknown>;
 }
 
+const SERVER_TLS_OPTIONS = optionNames<ServerTlsOptions>({ key: true, cert: true, ca: true, requestCert: true });
+const CLIENT_TLS_OPTIONS = optionNames<ClientTlsOptions>({ ca: true, cert: true, key: true, servername: true });
+
 export function serverTlsOption(value: unknown): ServerTlsOptions | undefined {
   const tls = objectOption('tls', value);
   if (tls === undefined) return undefined;
+  knownKeys('tls', tls, SERVER_TLS_OPTIONS);
   const requestCert = tls.requestCert;
   if (requestCert !== undefined && typeof requestCert !== 'boolean') {
     throw new InvalidArgumentError(`tls.requestCert must be a boolean, got ${String(requestCert)}`);
@@ -73,6 +78,7 @@ export function serverTlsOption(value: unknown): ServerTlsOptions | undefined {
 export function clientTlsOption(value: unknown): ClientTlsOptions | undefined {
   const tls = objectOption('tls', value);
   if (tls === undefined) return undefined;
+  knownKeys('tls', tls, CLIENT_TLS_OPTIONS);
   const options: ClientTlsOptions = {};
   const ca = caOption('tls.ca', tls.ca);
   if (ca !== undefined) options.ca = ca;

@@ -14,6 +14,7 @@ import { lineChart } from './svg.ts';
 export async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
   let method: MethodDescriptor;
+  let resolved: typeof import('./method.ts');
   try {
     const parsed = parseBenchArgs(argv);
     if (parsed === 'help') {
@@ -21,8 +22,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     options = parsed;
-    const { resolveMethod } = await import('./method.ts');
-    method = await resolveMethod(options.method, options.body, options.module, options.proto);
+    resolved = await import('./method.ts');
+    method = await resolved.resolveMethod(options.method, options.body, options.module, options.proto);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`corpc bench: ${error.message}\n(corpc bench --help for the options)`);
@@ -37,10 +38,24 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const body = options.body;
-    const send: Send = (callOptions) => channel.call(method, body, callOptions);
-    const problem = await preflight(send, options, method);
+    const sendTo =
+      (target: MethodDescriptor): Send =>
+      (callOptions) =>
+        channel.call(target, body, callOptions);
+    let problem = await preflight(sendTo(method), options, method);
+    // Without a descriptor, `Svc/Get` may be registered as `Svc/get` (or the reverse): try it once.
+    const other = options.module === undefined && options.proto === undefined ? resolved.otherSpelling(method.path) : undefined;
+    if (problem?.status === Status.UNIMPLEMENTED && other !== undefined) {
+      const alternative: MethodDescriptor = { name: other.slice(other.lastIndexOf('/') + 1), path: other };
+      const second = await preflight(sendTo(alternative), options, alternative);
+      if (second === null) {
+        method = alternative;
+        problem = null;
+      }
+    }
+    const send = sendTo(method);
     if (problem !== null) {
-      console.error(`corpc bench: ${problem}; no load sent`);
+      console.error(`corpc bench: ${problem.message}; no load sent`);
       return 1;
     }
     if (options.ramp !== undefined) await ramp(send, options, method);
@@ -52,14 +67,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** One call first, not counted: a wrong method or an unreachable server is an error, not a report full of them. */
-async function preflight(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<string | null> {
+async function preflight(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<{ status: number; message: string } | null> {
   try {
     await send({ timeoutMs: Math.max(options.timeoutMs, 2000) });
     return null;
   } catch (error) {
     if (!(error instanceof RpcError)) throw error;
     const fatal: number[] = [Status.UNIMPLEMENTED, Status.UNAVAILABLE, Status.INVALID_ARGUMENT, Status.NOT_FOUND];
-    return fatal.includes(error.status) ? `${method.path} on ${options.address}: ${error.code}: ${error.message}` : null;
+    if (!fatal.includes(error.status)) return null;
+    return { status: error.status, message: `${method.path} on ${options.address}: ${error.code}: ${error.message}` };
   }
 }
 

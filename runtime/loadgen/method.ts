@@ -7,11 +7,13 @@ import { formatDiagnostic } from '../../codegen/diagnostics.ts';
 import { UsageError } from '../command-line.ts';
 
 /**
- * Finds what to call for `Service/Method`. Without a module, the wire path is
- * `Service/method` (the method's first letter lowered, as `defineService` and `corpc gen` name
- * client methods). With `--module`, the service descriptor exported there is used, and its
- * request validator (generated code has one) checks the body before any load is sent. With
- * `--proto`, the IDL is compiled first and its generated module used the same way.
+ * Finds what to call for `Service/Method`. Without a module, the wire path is the spec as given
+ * (generated paths keep the IDL's case: `kv.KeyValue/Get`; `defineService` paths use the client
+ * key: `Echo/echo`); the preflight call tries the other case of the method's first letter when
+ * the server does not know it (see `otherSpelling`). With `--module`, the service descriptor
+ * exported there is used, and its request validator (generated code has one) checks the body
+ * before any load is sent. With `--proto`, the IDL is compiled first and its generated module
+ * used the same way.
  */
 export async function resolveMethod(
   spec: string,
@@ -23,8 +25,8 @@ export async function resolveMethod(
   const slash = spec.indexOf('/');
   const serviceName = spec.slice(0, slash);
   const methodName = spec.slice(slash + 1);
+  if (modulePath === undefined) return { name: methodName, path: spec };
   const lower = methodName[0]!.toLowerCase() + methodName.slice(1);
-  if (modulePath === undefined) return { name: lower, path: `${serviceName}/${lower}` };
 
   let module: Record<string, unknown>;
   try {
@@ -58,6 +60,18 @@ export async function resolveMethod(
     }
   }
   return method;
+}
+
+/**
+ * `kv.KeyValue/Get` ↔ `kv.KeyValue/get`: the path with the method's first letter in the other
+ * case, or undefined when it has no case. The server registers one of them (a service with both
+ * is answered by the exact one: the spelling given is tried first).
+ */
+export function otherSpelling(path: string): string | undefined {
+  const slash = path.lastIndexOf('/');
+  const first = path.charAt(slash + 1);
+  const swapped = first === first.toLowerCase() ? first.toUpperCase() : first.toLowerCase();
+  return swapped === first ? undefined : `${path.slice(0, slash + 1)}${swapped}${path.slice(slash + 2)}`;
 }
 
 function isService(value: unknown): value is ServiceDescriptor {
