@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { UsageError, numberOption } from '../runtime/loadgen/options.ts';
+import { UsageError } from '../runtime/command-line.ts';
+import { numberOption } from '../runtime/loadgen/options.ts';
 
 /** Scenarios check their flags as `corpc bench` does: a bad value is a UsageError naming the flag. */
 export { UsageError, numberOption };

@@ -54,7 +54,21 @@ export interface RpcErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks every RpcError, whichever copy of corpc made it. A project can load corpc twice (an ES
+ * module and a CommonJS transform of it, or two installed versions): a handler's RpcError from
+ * one copy must still be an RpcError to the server of the other, or it would reach the caller as
+ * INTERNAL. `Symbol.for` gives both copies the same symbol.
+ */
+const BRAND = Symbol.for('corpc.RpcError');
+
 export class RpcError extends Error {
+  /** `error instanceof RpcError` checks the brand, so it holds across copies of corpc; subclasses keep the prototype check. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== RpcError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   override readonly name = 'RpcError';
   readonly status: Status;
   readonly reason: string | undefined;
@@ -80,6 +94,7 @@ export class RpcError extends Error {
     return new RpcError(Status.INTERNAL, `internal error${where}`, { cause: error, reason: 'unhandled' });
   }
 }
+Object.defineProperty(RpcError.prototype, BRAND, { value: true });
 
 /** Thrown for a bad option or config value; names the option and what was wrong. */
 export class InvalidArgumentError extends TypeError {

@@ -15,9 +15,11 @@ function usage(): string {
 const [name, ...rest] = process.argv.slice(2);
 const command = name === undefined ? undefined : commands[name];
 if (command === undefined) {
-  const known = name === undefined || name === '--help' || name === '-h';
-  (known ? console.log : console.error)(known ? usage() : `corpc: unknown command "${name}"\n\n${usage()}`);
-  process.exitCode = known ? 0 : 2;
+  // `corpc --help` asked for the usage; `corpc` alone and `corpc frobnicate` did not name a command.
+  const help = name === '--help' || name === '-h';
+  const problem = name === undefined ? 'name a command' : `unknown command "${name}"`;
+  (help ? console.log : console.error)(help ? usage() : `corpc: ${problem}\n\n${usage()}`);
+  process.exitCode = help ? 0 : 2;
 } else {
   const module = await command.load();
   process.exitCode = await module.main(rest);

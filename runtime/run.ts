@@ -4,9 +4,9 @@
  * port. See docs/runtime.md.
  */
 import cluster from 'node:cluster';
-import { parseArgs } from 'node:util';
 import { applyEnvironment, readConfigFile, setPath, validateConfig, type ConfigSources } from './config.ts';
 import { AdminServer } from './admin.ts';
+import { parseCommandLine } from './command-line.ts';
 import { createLogger } from './logger.ts';
 import { makePlan, type BoundPorts, type RunPlan } from './plan.ts';
 import { ConfigError } from './schema.ts';
@@ -48,7 +48,7 @@ interface BadFlags {
 function parseFlags(argv: string[]): Flags | BadFlags | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: argv,
       allowPositionals: true,
       options: {
@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if ('problem' in flags) {
-    console.error(`corpc run: ${flags.problem}\n\n${USAGE}`);
+    console.error(`corpc run: ${flags.problem}\n(corpc run --help for the options)`);
     return 2;
   }
   let module: ServiceModule;

@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { RpcError, Status, createChannel, type Channel, type MethodDescriptor } from 'corpc';
 import { runLoad, type IntervalStats, type LoadPlan, type Send } from './engine.ts';
-import { parseBenchArgs, UsageError, USAGE, type BenchOptions } from './options.ts';
+import { UsageError } from '../command-line.ts';
+import { parseBenchArgs, USAGE, type BenchOptions } from './options.ts';
 import { findKnee, rampRates, type RampStep } from './ramp.ts';
 import { buildReport, formatProgress, formatReport, type RunReport } from './report.ts';
 import { lineChart, type Panel } from './svg.ts';
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     method = await resolved.resolveMethod(options.method, options.body, options.module, options.proto);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`corpc bench: ${error.message}\n\n${USAGE}`);
+    console.error(`corpc bench: ${error.message}\n(corpc bench --help for the options)`);
     return 2;
   }
   let channel: Channel;

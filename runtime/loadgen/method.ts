@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { RpcError, type MethodDescriptor, type ServiceDescriptor } from 'corpc';
 import { compile } from '../../codegen/compile.ts';
 import { formatDiagnostic } from '../../codegen/diagnostics.ts';
-import { UsageError } from './options.ts';
+import { UsageError } from '../command-line.ts';
 
 /**
  * Finds what to call for `Service/Method`. Without a module, the wire path is the spec as given

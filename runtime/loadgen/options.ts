@@ -1,12 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BUSINESS_LEVELS, USER_LEVELS } from 'corpc';
-
-/** A bad command line: printed with the usage, exit code 2, before any load is sent. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { parseCommandLine, UsageError } from '../command-line.ts';
 
 export const USAGE = `usage: corpc bench <address> <Service/Method> [options]
 
@@ -89,36 +84,31 @@ export function numberOption(option: string, text: string, { integer = false, mi
 
 /** The options of `corpc bench`, or `'help'` for -h/--help. */
 export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        concurrency: { type: 'string', short: 'c' },
-        rate: { type: 'string', short: 'r' },
-        step: { type: 'string' },
-        duration: { type: 'string', short: 'd' },
-        requests: { type: 'string', short: 'n' },
-        warmup: { type: 'string' },
-        data: { type: 'string', short: 'D' },
-        module: { type: 'string' },
-        proto: { type: 'string' },
-        timeout: { type: 'string' },
-        'business-priority': { type: 'string' },
-        'priority-mix': { type: 'string' },
-        'user-priority': { type: 'string' },
-        connections: { type: 'string' },
-        json: { type: 'string' },
-        svg: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      concurrency: { type: 'string', short: 'c' },
+      rate: { type: 'string', short: 'r' },
+      step: { type: 'string' },
+      duration: { type: 'string', short: 'd' },
+      requests: { type: 'string', short: 'n' },
+      warmup: { type: 'string' },
+      data: { type: 'string', short: 'D' },
+      module: { type: 'string' },
+      proto: { type: 'string' },
+      timeout: { type: 'string' },
+      'business-priority': { type: 'string' },
+      'priority-mix': { type: 'string' },
+      'user-priority': { type: 'string' },
+      connections: { type: 'string' },
+      json: { type: 'string' },
+      svg: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 2) {
