@@ -14,3 +14,4 @@ export { EntryPriorities } from './admission/entry-priorities.ts';
 export { defaultResolver } from './resolver/index.ts';
 export { percentile } from './admission/controller.ts';
 export { attribute as attributeLoopDelay } from './admission/loop-delay.ts';
+export { DeferredQueue, TURN_BUDGET_MS } from './transport/loop-turn.ts';

@@ -24,13 +24,15 @@ test('the window percentile is the same value a full sort gives, duplicates and 
 });
 
 test("the process's loop delay goes to the servers whose handlers hold the loop, the busiest seeing all of it", () => {
-  const busy = { busyMs: 900, delayMs: 0 };
-  const light = { busyMs: 90, delayMs: 0 };
-  const idle = { busyMs: 0, delayMs: 0 };
+  const busy = { busyMs: 900, delayMs: 0, weight: 1 };
+  const light = { busyMs: 90, delayMs: 0, weight: 1 };
+  const idle = { busyMs: 0, delayMs: 0, weight: 1 };
   attributeLoopDelay(40, [busy, light, idle]);
   assert.is(busy.delayMs, 40);
   assert.is(light.delayMs, 4);
   assert.is(idle.delayMs, 0);
+  // The same parts weight each server's share of the loop's utilisation.
+  assert.equal([busy.weight, light.weight, idle.weight], [1, 0.1, 0]);
   assert.equal([busy.busyMs, light.busyMs, idle.busyMs], [0, 0, 0]);
   // Once the busy server has shed most of its load, the light one is the busiest: it reacts too.
   busy.busyMs = 50;
@@ -39,7 +41,7 @@ test("the process's loop delay goes to the servers whose handlers hold the loop,
   assert.is(light.delayMs, 40);
   assert.is(busy.delayMs, 20);
   // Alone in its process, a server sees the whole delay; with nothing started, so does everyone.
-  const alone = { busyMs: 3, delayMs: 0 };
+  const alone = { busyMs: 3, delayMs: 0, weight: 1 };
   attributeLoopDelay(25, [alone]);
   assert.is(alone.delayMs, 25);
   attributeLoopDelay(25, [busy, light]);

@@ -131,6 +131,9 @@ export class AdmissionController {
   private queueSum = 0;
   private answered = 0;
   private responseSum = 0;
+  /** Handler time (start → answer) of the answered requests whose handler ran, and their count. */
+  private runSum = 0;
+  private ranAnswered = 0;
   /** Requests admitted that have not started yet (the queue, as the controller counts it). */
   private waiting = 0;
   /** Requests started and not yet answered, and the integral of that count over the window (ms). */
@@ -146,7 +149,7 @@ export class AdmissionController {
   /** The last window's loop delay, added to each request's measured queuing time. */
   private loopDelayMs = 0;
   /** This controller's part of the process's loop delay (registered while open). */
-  private readonly loopShare: LoopDelayShare = { busyMs: 0, delayMs: 0 };
+  private readonly loopShare: LoopDelayShare = { busyMs: 0, delayMs: 0, weight: 1 };
   private timer: NodeJS.Timeout | null = null;
   private last: AdmissionMetrics | null = null;
 
@@ -267,9 +270,16 @@ export class AdmissionController {
     this.loopShare.busyMs += busyMs;
   }
 
-  /** A request that started was answered at `at`, `responseMs` after it arrived. */
-  finish(responseMs: number, at: number): void {
+  /**
+   * A request that started was answered at `at`, `responseMs` after it arrived, its handler having
+   * run `runMs` from its start (-1: it was dropped or cancelled at start and never ran one).
+   */
+  finish(responseMs: number, at: number, runMs: number): void {
     this.countRunning(at, -1);
+    if (runMs >= 0) {
+      this.runSum += runMs;
+      this.ranAnswered++;
+    }
     this.responseSamples[this.answered % SAMPLES] = responseMs;
     this.answered++;
     this.responseSum += responseMs;
@@ -339,8 +349,10 @@ export class AdmissionController {
       p90ResponseMs,
       loopDelayMs: this.loopDelayMs,
       utilization: busy,
-      loopUtilization: utilization === undefined ? loopUtilization : busy,
-      answered: this.answered,
+      // The loop's utilisation attributed to this server, as its delay is (loop-delay.ts).
+      loopUtilization: utilization === undefined ? loopUtilization * this.loopShare.weight : busy,
+      avgRunMs: this.ranAnswered > 0 ? this.runSum / this.ranAnswered : 0,
+      ran: this.ranAnswered,
       waiting: Math.max(0, this.waiting),
     };
     this.policy.onWindow(window);
@@ -377,7 +389,8 @@ export class AdmissionController {
     this.histogram.fill(0);
     this.windowStart = at;
     this.arrived = this.admitted = this.started = this.dropped = this.answered = 0;
-    this.queueSum = this.responseSum = 0;
+    this.queueSum = this.responseSum = this.runSum = 0;
+    this.ranAnswered = 0;
     this.rejected.admission_level = this.rejected.queue_full = this.rejected.expired = this.rejected.queue_delay = 0;
   }
 }

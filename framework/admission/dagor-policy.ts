@@ -37,15 +37,20 @@ const MAX_RAISE_FRACTION = 0.25;
 const CEILING_WINDOWS = 10;
 
 /**
- * Below this utilisation a calm worker has room: the raise grows the admitted load in proportion
- * (TARGET_UTILIZATION / utilisation, up to MAX_HEADROOM_GROWTH times a window), ceiling or not;
- * above it, by beta only. After an overload ends, the level a spike left low would otherwise
- * climb for seconds while the worker sits idle and its callers shed locally what it could serve
- * (the CPU-bound `cpu-spike` run kept over half its calls shed 8 s after a 10x spike before this).
+ * Below HEADROOM_UTILIZATION a calm worker has clear room: the raise grows the admitted load in
+ * proportion (TARGET_UTILIZATION / utilisation, up to MAX_HEADROOM_GROWTH times a window, and not
+ * past the ceiling while it holds). From TARGET_UTILIZATION up, by beta only. In between, the usual law. After an overload
+ * ends, the level a spike left low would otherwise climb for seconds while the worker sits idle
+ * and its callers shed locally what it could serve (the CPU-bound `cpu-spike` run kept over half
+ * its calls shed 8 s after a 10x spike before this). A proportional raise from 0.75..0.9, where a
+ * 100 ms window's utilisation swings with noise at capacity, overshot by a third and cost a cut.
  */
+const HEADROOM_UTILIZATION = 0.75;
 const TARGET_UTILIZATION = 0.9;
 const MAX_HEADROOM_GROWTH = 4;
 
+/** After this many consecutive windows without arrivals, a worker with room admits everything again. */
+const IDLE_WINDOWS = 3;
 /** The event loop counts as saturated at this utilisation: work waits in it (see DagorPolicy.queuingDelay). */
 const SATURATED_LOOP = 0.95;
 /** A window's average response time counts for the floor when at least this many answers make it. */
@@ -109,8 +114,10 @@ export class DagorPolicy implements AdmissionPolicy {
    */
   private readonly seenBusiness = new Uint8Array(BUSINESS_LEVELS);
   private readonly options: DagorPolicyOptions;
+  /** Consecutive windows without arrivals. */
+  private emptyWindows = 0;
   /** The lowest average time from handler start to answer seen (see queuingDelay). */
-  private responseFloorMs = Infinity;
+  private runFloorMs = Infinity;
 
   constructor(name: string, options: DagorPolicyOptions) {
     this.name = name;
@@ -127,21 +134,22 @@ export class DagorPolicy implements AdmissionPolicy {
    *   stands at the window's end — in the server's queue, or in the kernel while the loop's delay
    *   alone is above the threshold. A queue that has already drained was a burst or a brief stall
    *   (a restarted worker shed its first callers' retries for a cold start before this rule);
-   * - while the event loop is saturated, the response time beyond the queuing time and above its
-   *   floor: handlers that burn CPU after an await start at once, and their work waits in the
-   *   loop, where no start time sees it. With a loop that has room, a long response time is a slow downstream, not this
-   *   worker's queue (why DAGOR does not use response time), so it does not count.
+   * - while the event loop is saturated (by this server's work: its part of the loop), the
+   *   handler time (start → answer) above its floor: handlers that burn CPU after an await start
+   *   at once, and their work waits in the loop, where no start time sees it. With a loop that
+   *   has room, a long handler time is a slow downstream, not this worker's queue (why DAGOR does
+   *   not use response time), so it does not count.
    */
   private queuingDelay(window: AdmissionWindow): number {
     const threshold = this.options.queuingThresholdMs;
-    if (window.answered >= MIN_FLOOR_ANSWERS) {
-      // The floor: the lowest average time from start to answer seen, drifting up 1 % a window so
-      // that a handler that became slower for good is not taken for a queue forever.
-      this.responseFloorMs = Math.min(window.avgResponseMs - window.avgQueuingMs, this.responseFloorMs * 1.01);
+    if (window.ran >= MIN_FLOOR_ANSWERS) {
+      // The floor: the lowest average handler time seen, drifting up (1 %, at least 0.05 ms a
+      // window) so that a handler that became slower for good is not taken for a queue forever.
+      this.runFloorMs = Math.min(window.avgRunMs, this.runFloorMs + Math.max(0.01 * this.runFloorMs, 0.05));
     }
     const standing = window.waiting > 0 || window.loopDelayMs > threshold;
     const queued = standing ? window.avgQueuingMs : 0;
-    const inLoop = window.loopUtilization >= SATURATED_LOOP ? window.avgResponseMs - window.avgQueuingMs - this.responseFloorMs : 0;
+    const inLoop = window.loopUtilization >= SATURATED_LOOP && window.ran > 0 ? window.avgRunMs - this.runFloorMs : 0;
     return Math.max(queued, inLoop);
   }
 
@@ -155,6 +163,7 @@ export class DagorPolicy implements AdmissionPolicy {
 
   onWindow(window: AdmissionWindow): void {
     const o = this.options;
+    if (window.arrived > 0) this.emptyWindows = 0;
     const durationMs = Math.max(1, window.durationMs);
     const delayMs = o.detection === 'queuing' ? this.queuingDelay(window) : window.avgResponseMs;
     const thresholdMs = o.detection === 'queuing' ? o.queuingThresholdMs : o.responseThresholdMs;
@@ -177,9 +186,9 @@ export class DagorPolicy implements AdmissionPolicy {
       // deeper cut at a 10x step fell into the most important business priority).
       const keep = (1 - o.alpha) * Math.max(MIN_KEEP * served, served - excess * DRAIN_SHARE);
       this.level = Math.min(this.level, lowered(window.histogram, keep, this.level, this.seenBusiness));
-    } else if (window.arrived === 0 && window.utilization < TARGET_UTILIZATION) {
-      // Nothing arrived (callers that filter still send a probe now and then) and the worker has
-      // room: there is no one to protect.
+    } else if (window.arrived === 0 && window.utilization < TARGET_UTILIZATION && ++this.emptyWindows >= IDLE_WINDOWS) {
+      // Nothing arrived for a while (callers that filter still send a probe every 100 ms) and the
+      // worker has room: there is no one to protect.
       this.level = ADMIT_ALL;
       this.calmWindows = 0;
     } else if (this.level < ADMIT_ALL) {
@@ -196,12 +205,16 @@ export class DagorPolicy implements AdmissionPolicy {
       // spike ends): close half the gap a window, instead of crawling back from beta while
       // capacity sits idle. Never past what it served, however far below it the rate is.
       else if (rate > 0) fraction = Math.max(fraction, ((1 - o.alpha) * this.served / rate - 1) / 2);
-      // The worker's own utilisation says how much room it has, whatever the ceiling says: an idle
-      // worker admits a lot more; a busy one only beta more (the doubling and the climb back
-      // overshoot near capacity, and each overshoot costs a cut: the level swings).
-      if (window.utilization < TARGET_UTILIZATION) {
-        fraction = Math.max(fraction, Math.min(MAX_HEADROOM_GROWTH, TARGET_UTILIZATION / Math.max(window.utilization, 0.01)) - 1);
-      } else {
+      // The worker's own utilisation says how much room it has: an idle worker admits a lot more;
+      // a busy one only beta more (the doubling and the climb back overshoot near capacity, and
+      // each overshoot costs a cut: the level swings).
+      if (window.utilization < HEADROOM_UTILIZATION) {
+        let grow = Math.min(MAX_HEADROOM_GROWTH, TARGET_UTILIZATION / Math.max(window.utilization, 0.01)) - 1;
+        // Not past the load that last overloaded the worker while that ceiling holds: right after
+        // a cut the queue drains and the worker looks idle for a window or two.
+        if (this.ceiling < Infinity && rate > 0) grow = Math.min(grow, Math.max(o.beta, threshold / rate - 1));
+        fraction = Math.max(fraction, grow);
+      } else if (window.utilization >= TARGET_UTILIZATION) {
         fraction = o.beta;
       }
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.

@@ -15,6 +15,8 @@ export interface LoopDelayShare {
   busyMs: number;
   /** The loop delay attributed to this controller's requests, in ms (read at its window ends). */
   delayMs: number;
+  /** Its part of the loop, 0..1: its busy time relative to the busiest share's (1 when alone). */
+  weight: number;
 }
 
 /**
@@ -44,6 +46,7 @@ class LoopDelayMonitor {
     }
     share.busyMs = 0;
     share.delayMs = 0;
+    share.weight = 1;
     this.shares.add(share);
   }
 
@@ -84,7 +87,8 @@ export function attribute(delayMs: number, shares: Iterable<LoopDelayShare>): vo
   let busiest = 0;
   for (const share of shares) busiest = Math.max(busiest, share.busyMs);
   for (const share of shares) {
-    share.delayMs = busiest === 0 ? delayMs : (delayMs * share.busyMs) / busiest;
+    share.weight = busiest === 0 ? 1 : share.busyMs / busiest;
+    share.delayMs = delayMs * share.weight;
     share.busyMs = 0;
   }
 }

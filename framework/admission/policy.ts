@@ -35,10 +35,15 @@ export interface AdmissionWindow {
    * and the handler slots' (handler time / (window × concurrency)). Low means room to admit more.
    */
   readonly utilization: number;
-  /** The event loop's own utilisation over the window, 0..1 (the process's). */
+  /**
+   * The event loop's utilisation over the window, 0..1, weighted by this server's part of the
+   * loop (its handlers' busy time relative to the busiest server's in the process; 1 when alone).
+   */
   readonly loopUtilization: number;
-  /** Requests answered in the window (their response times make `avgResponseMs`). */
-  readonly answered: number;
+  /** Average time from handler start to answer of the requests answered in the window whose handler ran. */
+  readonly avgRunMs: number;
+  /** How many answered requests make `avgRunMs`. */
+  readonly ran: number;
   /**
    * Requests admitted and still waiting for a handler at the window's end. None means the queue
    * that made the window's queuing time long is gone: a burst, or a stall of the loop (a GC pause,

@@ -135,24 +135,42 @@ class LoopTurn {
   private drain(): void {
     this.drainScheduled = false;
     this.startedAt = -1;
-    for (let queue = this.cursor; queue !== null; queue = this.cursor) {
-      const at = now();
-      if (this.elapsed(at) >= TURN_BUDGET_MS) return this.scheduleDrain();
-      if (queue.startNext(at)) {
-        this.last = queue;
-        this.cursor = queue.nextActive;
-        continue;
+    try {
+      for (let queue = this.cursor; queue !== null; queue = this.cursor) {
+        const at = now();
+        if (this.elapsed(at) >= TURN_BUDGET_MS) return this.scheduleDrain();
+        const more = queue.startNext(at);
+        // A start may have made another queue wait (one server's handler calling into another
+        // synchronously): it joined the ring before `queue`, so find its predecessor again.
+        if (this.cursor !== queue) this.last = this.predecessor(queue);
+        if (more) {
+          this.last = queue;
+          this.cursor = queue.nextActive;
+          continue;
+        }
+        // Empty: it leaves the rotation.
+        queue.active = false;
+        if (queue.nextActive === queue) {
+          this.cursor = this.last = null;
+        } else {
+          this.last!.nextActive = queue.nextActive;
+          this.cursor = queue.nextActive;
+        }
+        queue.nextActive = null;
       }
-      // Empty: it leaves the rotation.
-      queue.active = false;
-      if (queue.nextActive === queue) {
-        this.cursor = this.last = null;
-      } else {
-        this.last!.nextActive = queue.nextActive;
-        this.cursor = queue.nextActive;
-      }
-      queue.nextActive = null;
+    } finally {
+      // A handler that threw must not leave the other waiting calls without a drain; and the
+      // reads after the drain measure their own turn.
+      if (this.cursor !== null) this.scheduleDrain();
+      this.startedAt = -1;
     }
+  }
+
+  /** The queue before `queue` in the ring. */
+  private predecessor(queue: WaitingQueue): WaitingQueue {
+    let previous = queue;
+    while (previous.nextActive !== queue) previous = previous.nextActive!;
+    return previous;
   }
 }
 

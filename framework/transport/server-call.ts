@@ -37,6 +37,8 @@ export class ServerCall extends RequestContext implements Deferrable<ServerCall>
   startedAt = 0;
   /** Set once the answer is written or the call is dropped. */
   done = false;
+  /** Set when its handler is called (a call dropped or cancelled at start never runs one). */
+  handlerRan = false;
   /** The handler queue's completion callback, set when the call leaves the queue. */
   queueDone: ((error: Error | null) => void) | null = null;
   /** The next call waiting for a later turn of the event loop (loop-turn.ts). */

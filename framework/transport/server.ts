@@ -352,6 +352,7 @@ export class Server implements ConnectionOwner {
           : new RpcError(Status.INVALID_ARGUMENT, `${call.method}: the request body is not valid MessagePack`);
       return this.answerError(call, problem.status, problem.message, problem.reason ?? 'bad_request');
     }
+    call.handlerRan = true;
     void runInContext(call, invokeHandler, this, call, request);
     this.admission.ran(now() - startedAt);
   }
@@ -406,7 +407,7 @@ export class Server implements ConnectionOwner {
   private finish(call: ServerCall, time = now()): void {
     if (call.done) return;
     call.done = true;
-    if (call.startedAt > 0) this.admission.finish(time - call.arrivedAt, time);
+    if (call.startedAt > 0) this.admission.finish(time - call.arrivedAt, time, call.handlerRan ? time - call.startedAt : -1);
     call.end();
     call.connection.callFinished(call);
     call.connection.pauseIfBacklogged();
