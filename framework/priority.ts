@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from './errors.ts';
 
 /**
- * Priorities as DAGOR defines them (see ../shared/design/overload-control.md): a business
+ * Priorities as DAGOR defines them (see docs/overload-control.md): a business
  * priority B decided at the entry service from the action, a user priority U from a keyed hash
  * of the user id, and the compound level L = B * USER_LEVELS + U. Lower numbers are more
  * important; a worker admits a request iff L <= its admission level.
