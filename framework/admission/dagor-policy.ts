@@ -39,9 +39,9 @@ const CEILING_WINDOWS = 10;
 /**
  * Below HEADROOM_UTILIZATION a calm worker has clear room: the raise grows the admitted load in
  * proportion (TARGET_UTILIZATION / utilisation, up to MAX_HEADROOM_GROWTH times a window, and not
- * past the ceiling while it holds). From TARGET_UTILIZATION up, by beta only. In between, the usual law. After an overload
- * ends, the level a spike left low would otherwise climb for seconds while the worker sits idle
- * and its callers shed locally what it could serve (the CPU-bound `cpu-spike` run kept over half
+ * past the ceiling while it holds). From TARGET_UTILIZATION up, by beta only. In between, the
+ * usual law. After an overload ends, the level a spike left low would otherwise climb for seconds
+ * while the worker sits idle and its callers shed locally what it could serve (the CPU-bound `cpu-spike` run kept over half
  * its calls shed 8 s after a 10x spike before this). A proportional raise from 0.75..0.9, where a
  * 100 ms window's utilisation swings with noise at capacity, overshot by a third and cost a cut.
  */
@@ -53,7 +53,7 @@ const MAX_HEADROOM_GROWTH = 4;
 const IDLE_WINDOWS = 3;
 /** The event loop counts as saturated at this utilisation: work waits in it (see DagorPolicy.queuingDelay). */
 const SATURATED_LOOP = 0.95;
-/** A window's average response time counts for the floor when at least this many answers make it. */
+/** A window's average handler time counts for the floor when at least this many answers make it. */
 const MIN_FLOOR_ANSWERS = 16;
 
 /** Share of the standing backlog an overloaded window's cut removes on top of alpha. */
