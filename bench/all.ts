@@ -6,22 +6,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { UsageError } from './args.ts';
+import { parseScenarioArgs } from './args.ts';
 import { machineHeader } from './machine.ts';
 import { scenarioPath, scenarios } from './scenarios.ts';
 
 export async function main(argv: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseScenarioArgs(
+    'all',
+    {
       args: argv,
       strict: true,
       options: { quick: { type: 'boolean', default: false }, results: { type: 'string' } },
-    }));
-  } catch (error) {
-    throw new UsageError(`bench all: ${(error as Error).message}\noptions: --quick, --results FILE`);
-  }
+    },
+    'options: --quick, --results FILE',
+  );
   const sections: string[] = [];
   const failed: string[] = [];
   for (const [name, scenario] of Object.entries(scenarios)) {

@@ -1,11 +1,27 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import type { ParseArgsConfig, parseArgs } from 'node:util';
 
-import { UsageError } from '../runtime/command-line.ts';
+import { UsageError, parseCommandLine } from '../runtime/command-line.ts';
 import { numberOption } from '../runtime/loadgen/options.ts';
 
 /** Scenarios check their flags as `corpc bench` does: a bad value is a UsageError naming the flag. */
 export { UsageError, numberOption };
+
+/**
+ * A scenario's flags, parsed as `corpc bench` parses its own (a misspelt flag gets the nearest
+ * name); a bad command line is a UsageError that names the scenario and ends with its `usage`.
+ */
+export function parseScenarioArgs<T extends ParseArgsConfig>(
+  scenario: string,
+  config: T,
+  usage: string,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseCommandLine(config);
+  } catch (error) {
+    throw new UsageError(`bench ${scenario}: ${(error as Error).message}\n${usage}`);
+  }
+}
 
 export interface EchoArgs {
   quick: boolean;
@@ -15,6 +31,10 @@ export interface EchoArgs {
   rounds: number;
   warmupMs: number;
   durationMs: number;
+  /** The node binary the servers and load generators run on (default: this one). */
+  node: string;
+  /** Also run corpc with one no-op interceptor on each side (`echo --interceptor`). */
+  interceptor: boolean;
 }
 
 const ECHO_USAGE = `options:
@@ -23,13 +43,15 @@ const ECHO_USAGE = `options:
   --connections N      connections per client, the same for every system (default 1)
   --inflight LIST      in-flight levels (default 1,16,128,1024)
   --rounds N           alternating runs per level; the median is reported (default 3, quick 1)
-  --duration S         seconds measured per run (default 5, quick 3), after a warm-up`;
+  --duration S         seconds measured per run (default 5, quick 3), after a warm-up
+  --node BIN           run the servers and load generators on this node binary (default: this node)
+  --interceptor        echo: also corpc with one no-op client and server interceptor`;
 
 /** The options shared by the echo-style scenarios (`echo`, `compare`). */
 export function parseEchoArgs(scenario: string, argv: string[]): EchoArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseScenarioArgs(
+    scenario,
+    {
       args: argv,
       strict: true,
       allowPositionals: false,
@@ -40,11 +62,12 @@ export function parseEchoArgs(scenario: string, argv: string[]): EchoArgs {
         inflight: { type: 'string', default: '1,16,128,1024' },
         rounds: { type: 'string' },
         duration: { type: 'string' },
+        node: { type: 'string' },
+        interceptor: { type: 'boolean', default: false },
       },
-    }));
-  } catch (error) {
-    throw new UsageError(`bench ${scenario}: ${(error as Error).message}\n${ECHO_USAGE}`);
-  }
+    },
+    ECHO_USAGE,
+  );
   const quick = values.quick;
   const count = { integer: true, min: 1 };
   try {
@@ -56,6 +79,8 @@ export function parseEchoArgs(scenario: string, argv: string[]): EchoArgs {
       rounds: numberOption('--rounds', values.rounds ?? (quick ? '1' : '3'), count),
       warmupMs: quick ? 1000 : 2000,
       durationMs: 1000 * numberOption('--duration', values.duration ?? (quick ? '3' : '5'), { exclusiveMin: true }),
+      node: values.node ?? process.execPath,
+      interceptor: values.interceptor,
     };
   } catch (error) {
     throw new UsageError(`bench ${scenario}: ${(error as Error).message}`);

@@ -9,11 +9,10 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createClient } from 'corpc';
 import { Echo } from '../services/echo/echo.ts';
 import { fuzz, type FuzzReport } from '../test/fuzz/attacks.ts';
-import { UsageError, numberOption } from './args.ts';
+import { parseScenarioArgs, numberOption } from './args.ts';
 
 const USAGE = `usage: fuzz.ts [--seconds N] [--seed N] [--concurrency N] [--json]
   --seconds      how long to fuzz (default 10)
@@ -22,22 +21,29 @@ const USAGE = `usage: fuzz.ts [--seconds N] [--seed N] [--concurrency N] [--json
   --json         print the report as JSON`;
 
 export async function main(argv: string[]): Promise<FuzzReport> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseScenarioArgs(
+    'fuzz',
+    {
       args: argv,
       strict: true,
-      options: { seconds: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean', default: false } },
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+      options: {
+        seconds: { type: 'string' },
+        seed: { type: 'string' },
+        concurrency: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    },
+    USAGE,
+  );
   const seconds = numberOption('--seconds', values.seconds ?? '10', { exclusiveMin: true });
-  const seed = values.seed === undefined ? Date.now() % 1_000_000_007 : numberOption('--seed', values.seed, { integer: true });
+  const seed =
+    values.seed === undefined ? Date.now() % 1_000_000_007 : numberOption('--seed', values.seed, { integer: true });
   const concurrency = numberOption('--concurrency', values.concurrency ?? '8', { integer: true, min: 1 });
 
   const file = fileURLToPath(new URL('../test/fixtures/fuzz-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=corpc-source', '--import', 'tsx', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=corpc-source', '--import', 'tsx', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -48,7 +54,10 @@ export async function main(argv: string[]): Promise<FuzzReport> {
     child.once('exit', (code) => reject(new Error(`the fuzz server exited (${code}) before listening:\n${stderr}`)));
   });
   let exited: string | null = null;
-  child.once('exit', (code, signal) => (exited = `the server process exited (${signal ?? code}):\n${stderr.slice(-2000)}`));
+  child.once(
+    'exit',
+    (code, signal) => (exited = `the server process exited (${signal ?? code}):\n${stderr.slice(-2000)}`),
+  );
 
   const client = createClient(Echo, `127.0.0.1:${port}`, { timeoutMs: 2000 });
   const started = performance.now();
@@ -73,8 +82,12 @@ export async function main(argv: string[]): Promise<FuzzReport> {
   if (values.json) {
     console.log(JSON.stringify({ seconds: elapsed, seed, ...report }, null, 2));
   } else {
-    console.log(`fuzz: ${report.executions} executions in ${elapsed.toFixed(1)} s (seed ${seed}), ${report.findings.length} findings`);
-    console.log(`  connections closed with a GOAWAY: ${report.closedWithGoaway}; connections that got answers: ${report.answered}`);
+    console.log(
+      `fuzz: ${report.executions} executions in ${elapsed.toFixed(1)} s (seed ${seed}), ${report.findings.length} findings`,
+    );
+    console.log(
+      `  connections closed with a GOAWAY: ${report.closedWithGoaway}; connections that got answers: ${report.answered}`,
+    );
     for (const { finding, input } of report.findings) console.log(`  FINDING: ${finding}\n    input: ${input}`);
   }
   if (report.findings.length > 0) process.exitCode = 1;

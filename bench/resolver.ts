@@ -5,23 +5,25 @@
  * Options: --seconds N (per measured run, default 2), --inflight N (default 64), --quick (1 s runs).
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createClient, createServer, Resolver } from 'corpc';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { DnsServer } from '../test/helpers/dns-server.ts';
-import { UsageError, numberOption } from './args.ts';
+import { parseScenarioArgs, numberOption } from './args.ts';
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseScenarioArgs(
+    'resolver',
+    {
       args: argv,
       strict: true,
-      options: { seconds: { type: 'string', default: '2' }, inflight: { type: 'string', default: '64' }, quick: { type: 'boolean', default: false } },
-    }));
-  } catch (error) {
-    throw new UsageError(`bench resolver: ${(error as Error).message}\noptions: --seconds N, --inflight N, --quick (1 s runs)`);
-  }
+      options: {
+        seconds: { type: 'string', default: '2' },
+        inflight: { type: 'string', default: '64' },
+        quick: { type: 'boolean', default: false },
+      },
+    },
+    'options: --seconds N, --inflight N, --quick (1 s runs)',
+  );
   const seconds = values.quick ? 1 : numberOption('--seconds', values.seconds, { exclusiveMin: true });
   const inflight = numberOption('--inflight', values.inflight, { integer: true, min: 1 });
   console.log(`resolver bench: Node ${process.version}, ${seconds} s per run, ${inflight} calls in flight`);
@@ -40,12 +42,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       return 1000;
     });
     console.log(`cached resolve():  ${fmt(resolves)} lookups/s`);
-    const lookups = await rate(seconds, () =>
-      new Promise<number>((done) => {
-        let left = 1000;
-        const next = (): void => resolver.lookup('echo.bench.test', {}, () => (--left === 0 ? done(1000) : next()));
-        next();
-      }),
+    const lookups = await rate(
+      seconds,
+      () =>
+        new Promise<number>((done) => {
+          let left = 1000;
+          const next = (): void => resolver.lookup('echo.bench.test', {}, () => (--left === 0 ? done(1000) : next()));
+          next();
+        }),
     );
     console.log(`cached lookup():   ${fmt(lookups)} lookups/s`);
     console.log(`DNS queries sent:  ${resolver.stats().queriesSent} (the rest were cache hits)`);
@@ -65,7 +69,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const viaDns = Math.max(...results.dns!);
     console.log(`calls, tcp:// client:  ${fmt(tcp)} calls/s (runs: ${results.tcp!.map(fmt).join(', ')})`);
     console.log(`calls, dns:/// client: ${fmt(viaDns)} calls/s (runs: ${results.dns!.map(fmt).join(', ')})`);
-    console.log(`dns:/// vs tcp://: ${((viaDns / tcp - 1) * 100).toFixed(1)} % (best run of each; on a shared machine compare several runs)`);
+    console.log(
+      `dns:/// vs tcp://: ${((viaDns / tcp - 1) * 100).toFixed(1)} % (best run of each; on a shared machine compare several runs)`,
+    );
   } finally {
     await server.close();
     await dns.close();

@@ -8,11 +8,10 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createClient, type StatusName } from 'corpc';
 import { runLoad } from '../runtime/loadgen/engine.ts';
 import { Work } from '../test/fixtures/reliability-service.ts';
-import { UsageError, numberOption } from './args.ts';
+import { parseScenarioArgs, numberOption } from './args.ts';
 
 export interface SoakPlan {
   seconds: number;
@@ -46,9 +45,13 @@ export async function soak(plan: SoakPlan): Promise<SoakReport> {
   // A queue of 100 ms of work: what cannot be served within a deadline is refused at once.
   const maxQueueLength = Math.max(1, Math.round(capacityPerS / 10));
   const file = fileURLToPath(new URL('../test/fixtures/soak-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=corpc-source', '--import', 'tsx', file, String(plan.concurrency), String(maxQueueLength)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=corpc-source', '--import', 'tsx', file, String(plan.concurrency), String(maxQueueLength)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const samples: { at: number; rss: number; inFlight: number }[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the soak server exited (${code})`)));
@@ -68,7 +71,11 @@ export async function soak(plan: SoakPlan): Promise<SoakReport> {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const startedAt = performance.now();
     const start = samples.at(-1)!.rss;
-    const result = await runLoad(send, { rate: offeredPerS, durationMs: plan.seconds * 1000, timeoutMs: plan.timeoutMs });
+    const result = await runLoad(send, {
+      rate: offeredPerS,
+      durationMs: plan.seconds * 1000,
+      timeoutMs: plan.timeoutMs,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const during = samples.filter((s) => s.at >= startedAt);
     const middle = during[Math.floor(during.length / 2)]?.rss ?? start;
@@ -81,7 +88,12 @@ export async function soak(plan: SoakPlan): Promise<SoakReport> {
       outcomes: outcomes.toObject(),
       answered: outcomes.total,
       goodputPerS: Math.round(outcomes.ok / plan.seconds),
-      rssMiB: { start: mib(start), middle: mib(middle), end: mib(samples.at(-1)!.rss), peak: mib(Math.max(...during.map((s) => s.rss))) },
+      rssMiB: {
+        start: mib(start),
+        middle: mib(middle),
+        end: mib(samples.at(-1)!.rss),
+        peak: mib(Math.max(...during.map((s) => s.rss))),
+      },
       serverInFlightAtEnd: samples.at(-1)!.inFlight,
     };
   } finally {
@@ -91,9 +103,9 @@ export async function soak(plan: SoakPlan): Promise<SoakReport> {
 }
 
 export async function main(argv: string[]): Promise<SoakReport> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseScenarioArgs(
+    'soak',
+    {
       args: argv,
       strict: true,
       options: {
@@ -104,10 +116,9 @@ export async function main(argv: string[]): Promise<SoakReport> {
         'timeout-ms': { type: 'string' },
         json: { type: 'boolean', default: false },
       },
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   const report = await soak({
     seconds: numberOption('--seconds', values.seconds ?? '60', { exclusiveMin: true }),
     overload: numberOption('--overload', values.overload ?? '10', { exclusiveMin: true }),
@@ -119,10 +130,16 @@ export async function main(argv: string[]): Promise<SoakReport> {
     console.log(JSON.stringify(report, null, 2));
   } else {
     const { rssMiB: rss } = report;
-    console.log(`soak: ${report.overload}x overload (${report.offeredPerS}/s offered, capacity ${report.capacityPerS}/s) for ${report.seconds} s`);
-    console.log(`  goodput ${report.goodputPerS}/s (${Math.round((report.goodputPerS / report.capacityPerS) * 100)}% of capacity)`);
+    console.log(
+      `soak: ${report.overload}x overload (${report.offeredPerS}/s offered, capacity ${report.capacityPerS}/s) for ${report.seconds} s`,
+    );
+    console.log(
+      `  goodput ${report.goodputPerS}/s (${Math.round((report.goodputPerS / report.capacityPerS) * 100)}% of capacity)`,
+    );
     console.log(`  accounting: sent ${report.sent} = answered ${report.answered}: ${JSON.stringify(report.outcomes)}`);
-    console.log(`  server RSS MiB: start ${rss.start}, middle ${rss.middle}, end ${rss.end}, peak ${rss.peak}; in flight at the end: ${report.serverInFlightAtEnd}`);
+    console.log(
+      `  server RSS MiB: start ${rss.start}, middle ${rss.middle}, end ${rss.end}, peak ${rss.peak}; in flight at the end: ${report.serverInFlightAtEnd}`,
+    );
   }
   return report;
 }

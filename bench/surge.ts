@@ -11,8 +11,18 @@ import { startRuntime, stopRuntime, type RunningRuntime } from '../test/helpers/
 
 const ACTIONS = [
   { name: 'login', path: '/Gateway/Login', share: 0.1, body: (user: string) => ({ userId: user, password: 'pw' }) },
-  { name: 'pay', path: '/Gateway/Pay', share: 0.2, body: () => ({ toUserId: `u-${Math.floor(Math.random() * 1000)}`, cents: 1 }) },
-  { name: 'message', path: '/Gateway/SendMessage', share: 0.35, body: () => ({ toUserId: `u-${Math.floor(Math.random() * 1000)}`, text: 'hi' }) },
+  {
+    name: 'pay',
+    path: '/Gateway/Pay',
+    share: 0.2,
+    body: () => ({ toUserId: `u-${Math.floor(Math.random() * 1000)}`, cents: 1 }),
+  },
+  {
+    name: 'message',
+    path: '/Gateway/SendMessage',
+    share: 0.35,
+    body: () => ({ toUserId: `u-${Math.floor(Math.random() * 1000)}`, text: 'hi' }),
+  },
   { name: 'feed', path: '/Gateway/PostFeed', share: 0.35, body: () => ({ text: 'happy holidays' }) },
 ] as const;
 
@@ -54,8 +64,12 @@ interface DashboardUnits {
 async function sheddingUnits(admin: URL | null): Promise<string> {
   if (admin === null) return '';
   try {
-    const view = (await (await fetch(new URL('/dashboard.json', admin), { signal: AbortSignal.timeout(500) })).json()) as DashboardUnits;
-    const shedding = view.units.filter((u) => u.admission.level < 8191).map((u) => `${u.name} B${u.admission.business}/U${u.admission.user}`);
+    const view = (await (
+      await fetch(new URL('/dashboard.json', admin), { signal: AbortSignal.timeout(500) })
+    ).json()) as DashboardUnits;
+    const shedding = view.units
+      .filter((u) => u.admission.level < 8191)
+      .map((u) => `${u.name} B${u.admission.business}/U${u.admission.user}`);
     return `  levels: ${shedding.length === 0 ? 'all admit' : shedding.join(', ')}`;
   } catch {
     return '  levels: ?';
@@ -93,13 +107,23 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`surge: --base, --peak and --step-seconds must be positive numbers\n${USAGE}`);
     return 2;
   }
-  for (const [flag, text] of [['--url', values.url], ['--admin', values.admin]] as const) {
+  for (const [flag, text] of [
+    ['--url', values.url],
+    ['--admin', values.admin],
+  ] as const) {
     if (text !== undefined && !URL.canParse(text)) {
       console.error(`surge: ${flag} ${JSON.stringify(text)} is not a URL (http://host:port)\n${USAGE}`);
       return 2;
     }
   }
-  if (!values.start) return surge(new URL(values.url), values.admin === undefined ? null : new URL(values.admin), base, peak, stepSeconds);
+  if (!values.start)
+    return surge(
+      new URL(values.url),
+      values.admin === undefined ? null : new URL(values.admin),
+      base,
+      peak,
+      stepSeconds,
+    );
   // The same start-up the demo tests use: `corpc run services/demo` on free ports.
   let demo: RunningRuntime;
   try {
@@ -110,7 +134,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     console.log(`surge: started the demo (http entry :${demo.httpPort}, admin :${demo.adminPort})`);
-    return await surge(new URL(`http://127.0.0.1:${demo.httpPort}`), new URL(`http://127.0.0.1:${demo.adminPort}`), base, peak, stepSeconds);
+    return await surge(
+      new URL(`http://127.0.0.1:${demo.httpPort}`),
+      new URL(`http://127.0.0.1:${demo.adminPort}`),
+      base,
+      peak,
+      stepSeconds,
+    );
   } finally {
     await stopRuntime(demo);
   }
@@ -143,7 +173,9 @@ async function surge(url: URL, admin: URL | null, base: number, peak: number, st
 
   const probe = await send('/Gateway/Login', 'u-1', { userId: 'u-1', password: 'pw' });
   if (probe !== 200) {
-    console.error(`surge: the demo does not answer at ${url.origin} (status ${probe}); start it first with \`npm start\``);
+    console.error(
+      `surge: the demo does not answer at ${url.origin} (status ${probe}); start it first with \`npm start\``,
+    );
     agent.destroy();
     return 1;
   }
@@ -151,13 +183,18 @@ async function surge(url: URL, admin: URL | null, base: number, peak: number, st
   const steps = [1, 3, 6, peak, peak, 6, 3, 1].map((x) => Math.min(x, peak));
   const perStep = steps.map(() => ACTIONS.map(tally));
   const inFlight = new Set<Promise<void>>();
-  console.log(`surge: ${url.origin}, base ${base} req/s, steps of ${stepSeconds} s: ${steps.map((x) => `${x}x`).join(' → ')}`);
-  console.log(`actions: ${ACTIONS.map((a) => `${a.name} ${Math.round(a.share * 100)}%`).join(', ')} (priority login > pay > message > feed)`);
+  console.log(
+    `surge: ${url.origin}, base ${base} req/s, steps of ${stepSeconds} s: ${steps.map((x) => `${x}x`).join(' → ')}`,
+  );
+  console.log(
+    `actions: ${ACTIONS.map((a) => `${a.name} ${Math.round(a.share * 100)}%`).join(', ')} (priority login > pay > message > feed)`,
+  );
   const started = Date.now();
   let second = ACTIONS.map(tally);
   // Polled beside the load, so a slow admin port never delays the sending loop.
   let levels = '';
-  const poll = admin === null ? null : setInterval(() => void sheddingUnits(admin).then((text) => (levels = text)), 1000);
+  const poll =
+    admin === null ? null : setInterval(() => void sheddingUnits(admin).then((text) => (levels = text)), 1000);
   let lastPrint = started;
   let credit = 0;
   let last = started;

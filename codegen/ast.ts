@@ -90,6 +90,10 @@ export interface RpcDecl {
   readonly pos: Position;
   readonly input: TypeRef;
   readonly output: TypeRef;
+  /** `rpc X(stream A) …`: the client sends a stream of requests. */
+  readonly inputStream: boolean;
+  /** `… returns (stream B)`: the server sends a stream of responses. */
+  readonly outputStream: boolean;
   readonly options: OptionDecl[];
 }
 

@@ -1,3 +1,4 @@
+import { CLIENT_RESERVED_NAMES } from 'corpc/internal';
 import type { EnumDecl, FieldDecl, MessageDecl, OptionDecl, ProtoFile, RpcDecl, ServiceDecl, TypeRef } from './ast.ts';
 import { DiagnosticCode, didYouMean, type DiagnosticList } from './diagnostics.ts';
 import {
@@ -25,11 +26,11 @@ export const CORPC_OPTIONS = {
   '(corpc.idempotent)': { where: 'rpc', kind: 'bool' },
   '(corpc.path)': { where: 'rpc', kind: 'string' },
   '(corpc.entry)': { where: 'service', kind: 'bool' },
-} as const satisfies Record<string, { where: 'rpc' | 'service'; kind: 'int' | 'bool' | 'string'; min?: number; max?: number }>;
+} as const satisfies Record<
+  string,
+  { where: 'rpc' | 'service'; kind: 'int' | 'bool' | 'string'; min?: number; max?: number }
+>;
 type CorpcOption = keyof typeof CORPC_OPTIONS;
-
-/** Method names a client already uses for its own lifecycle (see framework/client.ts). */
-const CLIENT_RESERVED = new Set(['channel', 'close', 'destroy']);
 
 type Symbol = { kind: 'message'; info: MessageInfo } | { kind: 'enum'; info: EnumInfo } | { kind: 'service' };
 
@@ -139,20 +140,33 @@ class FileChecker {
     const byTsName = new Map<string, FieldDecl>();
     const oneofNames = new Set<string>();
     for (const oneof of decl.oneofs) {
-      if (oneofNames.has(oneof.name)) this.d.add(DiagnosticCode.DUPLICATE_NAME, oneof.pos, `oneof '${oneof.name}' is already defined in '${decl.name}'`);
+      if (oneofNames.has(oneof.name))
+        this.d.add(
+          DiagnosticCode.DUPLICATE_NAME,
+          oneof.pos,
+          `oneof '${oneof.name}' is already defined in '${decl.name}'`,
+        );
       oneofNames.add(oneof.name);
       info.oneofs.set(oneof.name, []);
     }
     for (const field of decl.fields) {
       if (byName.has(field.name)) {
-        this.d.add(DiagnosticCode.DUPLICATE_NAME, field.pos, `field '${field.name}' is already defined in '${decl.name}'`);
+        this.d.add(
+          DiagnosticCode.DUPLICATE_NAME,
+          field.pos,
+          `field '${field.name}' is already defined in '${decl.name}'`,
+        );
         continue;
       }
       byName.set(field.name, field);
       const tsName = lowerCamelField(field.name);
       const clash = byTsName.get(tsName);
       if (clash !== undefined) {
-        this.d.add(DiagnosticCode.DUPLICATE_NAME, field.pos, `fields '${clash.name}' and '${field.name}' both become '${tsName}' in TypeScript: rename one`);
+        this.d.add(
+          DiagnosticCode.DUPLICATE_NAME,
+          field.pos,
+          `fields '${clash.name}' and '${field.name}' both become '${tsName}' in TypeScript: rename one`,
+        );
       }
       byTsName.set(tsName, field);
       if (decl.reservedNames.includes(field.name)) {
@@ -164,7 +178,11 @@ class FileChecker {
       if (field.mapKey !== undefined) {
         const keyName = field.mapKey.name;
         if (!isScalar(keyName) || keyName === 'double' || keyName === 'float' || keyName === 'bytes') {
-          this.d.add(DiagnosticCode.WRONG_KIND, field.mapKey.pos, `'${keyName}' cannot be a map key: use string, bool or an integer type`);
+          this.d.add(
+            DiagnosticCode.WRONG_KIND,
+            field.mapKey.pos,
+            `'${keyName}' cannot be a map key: use string, bool or an integer type`,
+          );
         } else {
           key = keyName;
         }
@@ -178,7 +196,15 @@ class FileChecker {
             : field.label === 'optional' || field.oneof !== undefined
               ? 'optional'
               : 'single';
-      info.fields.push({ protoName: field.name, name: tsName, number: field.number, cardinality, type, key, oneof: field.oneof });
+      info.fields.push({
+        protoName: field.name,
+        name: tsName,
+        number: field.number,
+        cardinality,
+        type,
+        key,
+        oneof: field.oneof,
+      });
       if (field.oneof !== undefined) info.oneofs.get(field.oneof)?.push(tsName);
     }
   }
@@ -186,16 +212,28 @@ class FileChecker {
   private fieldNumber(field: FieldDecl, decl: MessageDecl, byNumber: Map<number, FieldDecl>): void {
     const n = field.number;
     if (!Number.isInteger(n) || n < 1 || n > MAX_FIELD_NUMBER) {
-      this.d.add(DiagnosticCode.BAD_NUMBER, field.numberPos, `field number ${n} is out of range: use 1..${MAX_FIELD_NUMBER}`);
+      this.d.add(
+        DiagnosticCode.BAD_NUMBER,
+        field.numberPos,
+        `field number ${n} is out of range: use 1..${MAX_FIELD_NUMBER}`,
+      );
       return;
     }
     if (n >= 19000 && n <= 19999) {
-      this.d.add(DiagnosticCode.BAD_NUMBER, field.numberPos, `field numbers 19000..19999 are reserved by protobuf: pick another for '${field.name}'`);
+      this.d.add(
+        DiagnosticCode.BAD_NUMBER,
+        field.numberPos,
+        `field numbers 19000..19999 are reserved by protobuf: pick another for '${field.name}'`,
+      );
       return;
     }
     const other = byNumber.get(n);
     if (other !== undefined) {
-      this.d.add(DiagnosticCode.DUPLICATE_NUMBER, field.numberPos, `field number ${n} is already used by '${other.name}' in '${decl.name}'`);
+      this.d.add(
+        DiagnosticCode.DUPLICATE_NUMBER,
+        field.numberPos,
+        `field number ${n} is already used by '${other.name}' in '${decl.name}'`,
+      );
       return;
     }
     byNumber.set(n, field);
@@ -209,19 +247,36 @@ class FileChecker {
     const numbers = new Map<number, string>();
     const allowAlias = decl.options.some((o) => o.name === 'allow_alias' && o.value === true);
     if (decl.values.length === 0) {
-      this.d.add(DiagnosticCode.SYNTAX, decl.pos, `enum '${decl.name}' has no values: proto3 needs at least one, the first = 0`);
+      this.d.add(
+        DiagnosticCode.SYNTAX,
+        decl.pos,
+        `enum '${decl.name}' has no values: proto3 needs at least one, the first = 0`,
+      );
     } else if (decl.values[0]!.number !== 0) {
-      this.d.add(DiagnosticCode.BAD_NUMBER, decl.values[0]!.pos, `the first value of enum '${decl.name}' must be 0 in proto3 (it is the default)`);
+      this.d.add(
+        DiagnosticCode.BAD_NUMBER,
+        decl.values[0]!.pos,
+        `the first value of enum '${decl.name}' must be 0 in proto3 (it is the default)`,
+      );
     }
     for (const value of decl.values) {
-      if (names.has(value.name)) this.d.add(DiagnosticCode.DUPLICATE_NAME, value.pos, `enum value '${value.name}' is already defined in '${decl.name}'`);
+      if (names.has(value.name))
+        this.d.add(
+          DiagnosticCode.DUPLICATE_NAME,
+          value.pos,
+          `enum value '${value.name}' is already defined in '${decl.name}'`,
+        );
       names.add(value.name);
       if (!Number.isInteger(value.number) || value.number < -2_147_483_648 || value.number > 2_147_483_647) {
         this.d.add(DiagnosticCode.BAD_NUMBER, value.pos, `enum value ${value.number} is out of the int32 range`);
       }
       const other = numbers.get(value.number);
       if (other !== undefined && !allowAlias) {
-        this.d.add(DiagnosticCode.DUPLICATE_NUMBER, value.pos, `'${value.name}' reuses ${value.number} of '${other}': add option allow_alias = true; if that is meant`);
+        this.d.add(
+          DiagnosticCode.DUPLICATE_NUMBER,
+          value.pos,
+          `'${value.name}' reuses ${value.number} of '${other}': add option allow_alias = true; if that is meant`,
+        );
       }
       numbers.set(value.number, value.name);
     }
@@ -271,13 +326,19 @@ class FileChecker {
         this.d.add(
           DiagnosticCode.DUPLICATE_NAME,
           rpc.pos,
-          same ? `rpc '${rpc.name}' is already defined in service '${decl.name}'` : `rpcs '${clash.name}' and '${rpc.name}' both become client method '${name}': rename one`,
+          same
+            ? `rpc '${rpc.name}' is already defined in service '${decl.name}'`
+            : `rpcs '${clash.name}' and '${rpc.name}' both become client method '${name}': rename one`,
         );
         continue;
       }
       names.set(name, rpc);
-      if (CLIENT_RESERVED.has(name)) {
-        this.d.add(DiagnosticCode.DUPLICATE_NAME, rpc.pos, `rpc '${rpc.name}' would become client method '${name}', which clients use for their own lifecycle: rename it`);
+      if (CLIENT_RESERVED_NAMES.has(name)) {
+        this.d.add(
+          DiagnosticCode.DUPLICATE_NAME,
+          rpc.pos,
+          `rpc '${rpc.name}' would become client method '${name}', which clients use for their own lifecycle: rename it`,
+        );
       }
       const input = this.resolveMessage(rpc.input, this.prefix + decl.name);
       const output = this.resolveMessage(rpc.output, this.prefix + decl.name);
@@ -287,18 +348,45 @@ class FileChecker {
       let path = `${this.prefix}${decl.name}/${rpc.name}`;
       for (const option of rpc.options) {
         const value = this.corpcOption(option, 'rpc');
-        if (option.name === 'idempotency_level' && (option.value === 'IDEMPOTENT' || option.value === 'NO_SIDE_EFFECTS')) idempotent = true;
+        if (
+          option.name === 'idempotency_level' &&
+          (option.value === 'IDEMPOTENT' || option.value === 'NO_SIDE_EFFECTS')
+        )
+          idempotent = true;
         if (value === undefined) continue;
         if (option.name === '(corpc.timeout_ms)') timeoutMs = value as number;
         else if (option.name === '(corpc.business_priority)') businessPriority = value as number;
-        else if (option.name === '(corpc.idempotent)') idempotent = value as boolean;
-        else if (option.name === '(corpc.path)') {
+        else if (option.name === '(corpc.idempotent)') {
+          idempotent = value as boolean;
+          if (rpc.inputStream || rpc.outputStream) {
+            this.d.add(
+              DiagnosticCode.BAD_OPTION_VALUE,
+              option.pos,
+              `(corpc.idempotent) does not apply to streaming rpc '${rpc.name}': streams are never retried`,
+            );
+          }
+        } else if (option.name === '(corpc.path)') {
           if (typeof value === 'string' && /^[^/\s]+\/[^/\s]+$/.test(value)) path = value;
-          else this.d.add(DiagnosticCode.BAD_OPTION_VALUE, option.valuePos, `(corpc.path) must look like "Service/Method", got "${String(value)}"`);
+          else
+            this.d.add(
+              DiagnosticCode.BAD_OPTION_VALUE,
+              option.valuePos,
+              `(corpc.path) must look like "Service/Method", got "${String(value)}"`,
+            );
         }
       }
       if (input !== undefined && output !== undefined) {
-        methods.push({ rpcName: rpc.name, name, path, input, output, timeoutMs, businessPriority, idempotent });
+        methods.push({
+          rpcName: rpc.name,
+          name,
+          path,
+          input,
+          output,
+          kind: methodKind(rpc),
+          timeoutMs,
+          businessPriority,
+          idempotent,
+        });
       }
     }
     return { name: decl.name, fullName: this.prefix + decl.name, decl, entry, methods };
@@ -314,14 +402,22 @@ class FileChecker {
       return undefined;
     }
     if (spec.where !== where) {
-      this.d.add(DiagnosticCode.UNKNOWN_OPTION, option.pos, `option ${option.name} belongs on ${spec.where === 'rpc' ? 'an rpc' : 'a service'}, not on a ${where}`);
+      this.d.add(
+        DiagnosticCode.UNKNOWN_OPTION,
+        option.pos,
+        `option ${option.name} belongs on ${spec.where === 'rpc' ? 'an rpc' : 'a service'}, not on a ${where}`,
+      );
       return undefined;
     }
     const value = option.value;
     let ok: boolean;
     let expected: string;
     if (spec.kind === 'int') {
-      ok = option.valueKind === 'int' && Number.isInteger(value) && (value as number) >= spec.min && (value as number) <= spec.max;
+      ok =
+        option.valueKind === 'int' &&
+        Number.isInteger(value) &&
+        (value as number) >= spec.min &&
+        (value as number) <= spec.max;
       expected = `an integer in ${spec.min}..${spec.max}`;
     } else if (spec.kind === 'bool') {
       ok = option.valueKind === 'bool';
@@ -331,7 +427,8 @@ class FileChecker {
       expected = 'a string';
     }
     if (!ok) {
-      const got = option.valueKind === 'string' ? `"${String(value)}"` : option.valueKind === 'aggregate' ? '{…}' : String(value);
+      const got =
+        option.valueKind === 'string' ? `"${String(value)}"` : option.valueKind === 'aggregate' ? '{…}' : String(value);
       this.d.add(DiagnosticCode.BAD_OPTION_VALUE, option.valuePos, `${option.name} must be ${expected}, got ${got}`);
       return undefined;
     }
@@ -342,8 +439,17 @@ class FileChecker {
     const type = this.resolveValue(ref, scope);
     if (type === undefined) return undefined;
     if (type.kind !== 'message') {
-      const what = type.kind === 'enum' ? `enum '${ref.name}'` : type.kind === 'scalar' ? `scalar type '${ref.name}'` : `'${ref.name}'`;
-      this.d.add(DiagnosticCode.WRONG_KIND, ref.pos, `an rpc takes and returns messages, not ${what}: wrap it in a message`);
+      const what =
+        type.kind === 'enum'
+          ? `enum '${ref.name}'`
+          : type.kind === 'scalar'
+            ? `scalar type '${ref.name}'`
+            : `'${ref.name}'`;
+      this.d.add(
+        DiagnosticCode.WRONG_KIND,
+        ref.pos,
+        `an rpc takes and returns messages, not ${what}: wrap it in a message`,
+      );
       return undefined;
     }
     return type.message;
@@ -354,7 +460,11 @@ class FileChecker {
     const wellKnown = WELL_KNOWN_TYPES[ref.name.replace(/^\./, '')];
     if (wellKnown !== undefined) {
       if (this.input.wellKnown.has(wellKnown.file)) return wellKnown.type;
-      this.d.add(DiagnosticCode.UNKNOWN_TYPE, ref.pos, `type '${ref.name}' is a well-known type: add import "${wellKnown.file}";`);
+      this.d.add(
+        DiagnosticCode.UNKNOWN_TYPE,
+        ref.pos,
+        `type '${ref.name}' is a well-known type: add import "${wellKnown.file}";`,
+      );
       return undefined;
     }
     const symbol = this.lookup(ref, scope);
@@ -381,7 +491,11 @@ class FileChecker {
         return undefined;
       }
       if (!this.visible.has(file)) {
-        this.d.add(DiagnosticCode.UNKNOWN_TYPE, ref.pos, `type '${ref.name}' is defined in ${file.file}: add import "${file.file}";`);
+        this.d.add(
+          DiagnosticCode.UNKNOWN_TYPE,
+          ref.pos,
+          `type '${ref.name}' is defined in ${file.file}: add import "${file.file}";`,
+        );
         return undefined;
       }
       return symbol;
@@ -395,4 +509,9 @@ class FileChecker {
     this.d.add(DiagnosticCode.UNKNOWN_TYPE, ref.pos, `unknown type '${ref.name}'${didYouMean(ref.name, known)}`);
     return undefined;
   }
+}
+
+function methodKind(rpc: RpcDecl): MethodInfo['kind'] {
+  if (rpc.inputStream) return rpc.outputStream ? 'bidi-stream' : 'client-stream';
+  return rpc.outputStream ? 'server-stream' : 'unary';
 }

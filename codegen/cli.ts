@@ -66,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     });
     for (const module of stale) console.error(`${join(out, module.name)} is out of date with ${module.source}`);
     if (stale.length > 0) {
-      console.error(`corpc gen --check: ${stale.length} generated file(s) out of date; run corpc gen ${argv.filter((a) => a !== '--check').join(' ')}`);
+      console.error(
+        `corpc gen --check: ${stale.length} generated file(s) out of date; run corpc gen ${argv.filter((a) => a !== '--check').join(' ')}`,
+      );
       return 1;
     }
     console.log(`corpc gen --check: ${result.modules.length} generated file(s) up to date`);

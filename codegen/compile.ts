@@ -35,7 +35,10 @@ function displayName(path: string): string {
  * `roots` are extra directories where imports are looked for, after the importing file's own.
  */
 export function compile(files: readonly string[], roots: readonly string[] = []): CompileResult {
-  const loaded = new Map<string, { file: ProtoFile; diagnostics: DiagnosticList; imports: ProtoFile[]; wellKnown: Set<string> }>();
+  const loaded = new Map<
+    string,
+    { file: ProtoFile; diagnostics: DiagnosticList; imports: ProtoFile[]; wellKnown: Set<string> }
+  >();
   const order: string[] = [];
 
   const load = (path: string): ProtoFile => {
@@ -55,12 +58,22 @@ export function compile(files: readonly string[], roots: readonly string[] = [])
       }
       if (imported.path.startsWith('google/protobuf/')) {
         const supported = [...WELL_KNOWN_FILES].join(', ');
-        diagnostics.add(DiagnosticCode.UNSUPPORTED, imported.pos, `"${imported.path}": of protobuf's well-known types, corpc has ${supported}; declare the message you need`);
+        diagnostics.add(
+          DiagnosticCode.UNSUPPORTED,
+          imported.pos,
+          `"${imported.path}": of protobuf's well-known types, corpc has ${supported}; declare the message you need`,
+        );
         continue;
       }
-      const found = [dirname(path), ...roots, process.cwd()].map((dir) => resolve(dir, imported.path)).find((p) => existsSync(p));
+      const found = [dirname(path), ...roots, process.cwd()]
+        .map((dir) => resolve(dir, imported.path))
+        .find((p) => existsSync(p));
       if (found === undefined) {
-        diagnostics.add(DiagnosticCode.IMPORT_NOT_FOUND, imported.pos, `cannot find "${imported.path}" (looked next to ${name} and in ${[...roots, '.'].map(displayName).join(', ')})`);
+        diagnostics.add(
+          DiagnosticCode.IMPORT_NOT_FOUND,
+          imported.pos,
+          `cannot find "${imported.path}" (looked next to ${name} and in ${[...roots, '.'].map(displayName).join(', ')})`,
+        );
         continue;
       }
       entry.imports.push(load(found));
@@ -71,7 +84,13 @@ export function compile(files: readonly string[], roots: readonly string[] = [])
 
   const inputs: CheckInput[] = order.map((path) => {
     const entry = loaded.get(path)!;
-    return { file: entry.file, moduleName: moduleOf(path), diagnostics: entry.diagnostics, imports: entry.imports, wellKnown: entry.wellKnown };
+    return {
+      file: entry.file,
+      moduleName: moduleOf(path),
+      diagnostics: entry.diagnostics,
+      imports: entry.imports,
+      wellKnown: entry.wellKnown,
+    };
   });
   const models = check(inputs);
 
@@ -79,7 +98,11 @@ export function compile(files: readonly string[], roots: readonly string[] = [])
   for (const input of inputs) {
     const other = byModule.get(input.moduleName);
     if (other !== undefined) {
-      input.diagnostics.add(DiagnosticCode.OUTPUT_CLASH, { line: 1, column: 1 }, `both ${other.file} and ${input.file.file} would generate ${input.moduleName}.ts: rename one`);
+      input.diagnostics.add(
+        DiagnosticCode.OUTPUT_CLASH,
+        { line: 1, column: 1 },
+        `both ${other.file} and ${input.file.file} would generate ${input.moduleName}.ts: rename one`,
+      );
     }
     byModule.set(input.moduleName, input.file);
   }
@@ -93,4 +116,3 @@ export function compile(files: readonly string[], roots: readonly string[] = [])
   }));
   return { diagnostics, modules };
 }
-

@@ -19,7 +19,20 @@ function isDigit(c: string): boolean {
   return c >= '0' && c <= '9';
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v', '?': '?' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '?': '?',
+};
 
 /** Splits a file into tokens; comments and whitespace are dropped, problems go to `diagnostics`. */
 export function tokenize(source: string, diagnostics: DiagnosticList): Token[] {

@@ -71,6 +71,8 @@ export interface MethodInfo {
   readonly path: string;
   readonly input: MessageInfo;
   readonly output: MessageInfo;
+  /** Unary, or which side streams (from `stream` in the rpc). */
+  readonly kind: 'unary' | 'server-stream' | 'client-stream' | 'bidi-stream';
   readonly timeoutMs: number | undefined;
   readonly businessPriority: number | undefined;
   readonly idempotent: boolean | undefined;
@@ -102,7 +104,8 @@ export function lowerCamelField(name: string): string {
 export function lowerCamelMethod(name: string): string {
   const camel = lowerCamelField(name);
   const lead = /^[A-Z]+/.exec(camel)?.[0] ?? '';
-  if (lead.length <= 1 || lead.length === camel.length) return camel.slice(0, lead.length).toLowerCase() + camel.slice(lead.length);
+  if (lead.length <= 1 || lead.length === camel.length)
+    return camel.slice(0, lead.length).toLowerCase() + camel.slice(lead.length);
   // `HTTPGet`: the last capital starts the next word.
   return camel.slice(0, lead.length - 1).toLowerCase() + camel.slice(lead.length - 1);
 }
@@ -122,7 +125,16 @@ const WELL_KNOWN_FILE: ProtoFile = {
 export const EMPTY_MESSAGE: MessageInfo = {
   fullName: 'google.protobuf.Empty',
   tsName: 'Empty',
-  decl: { name: 'Empty', pos: { line: 1, column: 1 }, fields: [], oneofs: [], messages: [], enums: [], reservedNumbers: [], reservedNames: [] },
+  decl: {
+    name: 'Empty',
+    pos: { line: 1, column: 1 },
+    fields: [],
+    oneofs: [],
+    messages: [],
+    enums: [],
+    reservedNumbers: [],
+    reservedNames: [],
+  },
   file: WELL_KNOWN_FILE,
   fields: [],
   oneofs: new Map(),
@@ -133,10 +145,18 @@ export const EMPTY_MESSAGE: MessageInfo = {
  * be imported) and what they are here. `Timestamp` is a `Date`, `Duration` a number of ms.
  */
 export const WELL_KNOWN_TYPES: Readonly<Record<string, { readonly file: string; readonly type: ValueType }>> = {
-  'google.protobuf.Timestamp': { file: 'google/protobuf/timestamp.proto', type: { kind: 'wellKnown', wellKnown: 'timestamp' } },
-  'google.protobuf.Duration': { file: 'google/protobuf/duration.proto', type: { kind: 'wellKnown', wellKnown: 'duration' } },
+  'google.protobuf.Timestamp': {
+    file: 'google/protobuf/timestamp.proto',
+    type: { kind: 'wellKnown', wellKnown: 'timestamp' },
+  },
+  'google.protobuf.Duration': {
+    file: 'google/protobuf/duration.proto',
+    type: { kind: 'wellKnown', wellKnown: 'duration' },
+  },
   'google.protobuf.Empty': { file: 'google/protobuf/empty.proto', type: { kind: 'message', message: EMPTY_MESSAGE } },
 };
 
 /** The import paths of the supported well-known types. */
-export const WELL_KNOWN_FILES: ReadonlySet<string> = new Set(Object.values(WELL_KNOWN_TYPES).map((entry) => entry.file));
+export const WELL_KNOWN_FILES: ReadonlySet<string> = new Set(
+  Object.values(WELL_KNOWN_TYPES).map((entry) => entry.file),
+);

@@ -38,13 +38,22 @@ class Parser {
   ) {}
 
   parseFile(): ProtoFile {
-    const result: ProtoFile = { file: this.file, package: undefined, imports: [], options: [], messages: [], enums: [], services: [] };
+    const result: ProtoFile = {
+      file: this.file,
+      package: undefined,
+      imports: [],
+      options: [],
+      messages: [],
+      enums: [],
+      services: [],
+    };
     let first = true;
     while (this.peek().kind !== 'eof') {
       this.statement(() => {
         const token = this.peek();
         if (this.isWord('syntax')) this.syntax(first);
-        else if (this.isWord('edition')) this.unsupported(this.next(), 'editions are not supported: use syntax = "proto3";');
+        else if (this.isWord('edition'))
+          this.unsupported(this.next(), 'editions are not supported: use syntax = "proto3";');
         else if (this.isWord('package')) this.packageDecl(result);
         else if (this.isWord('import')) this.importDecl(result);
         else if (this.isWord('option')) result.options.push(this.option());
@@ -53,7 +62,11 @@ class Parser {
         else if (this.isWord('service')) result.services.push(this.service());
         else if (this.isWord('extend')) this.unsupported(token, 'extensions are not supported by corpc');
         else if (this.isSymbol(';')) this.next();
-        else this.fail(token, `expected syntax, package, import, option, message, enum or service, got ${describe(token)}`);
+        else
+          this.fail(
+            token,
+            `expected syntax, package, import, option, message, enum or service, got ${describe(token)}`,
+          );
       });
       first = false;
     }
@@ -64,12 +77,17 @@ class Parser {
 
   private syntax(first: boolean): void {
     const keyword = this.next();
-    if (!first) this.diagnostics.add(DiagnosticCode.SYNTAX, keyword, 'the syntax statement must come first in the file');
+    if (!first)
+      this.diagnostics.add(DiagnosticCode.SYNTAX, keyword, 'the syntax statement must come first in the file');
     this.expectSymbol('=');
     const version = this.expect('string', 'a string such as "proto3"');
     this.expectSymbol(';');
     if (version.text !== 'proto3') {
-      this.diagnostics.add(DiagnosticCode.UNSUPPORTED, version, `syntax "${version.text}" is not supported: corpc reads proto3 (syntax = "proto3";)`);
+      this.diagnostics.add(
+        DiagnosticCode.UNSUPPORTED,
+        version,
+        `syntax "${version.text}" is not supported: corpc reads proto3 (syntax = "proto3";)`,
+      );
     }
   }
 
@@ -77,7 +95,8 @@ class Parser {
     const keyword = this.next();
     const name = this.fullIdent();
     this.expectSymbol(';');
-    if (result.package !== undefined) this.diagnostics.add(DiagnosticCode.DUPLICATE_NAME, keyword, 'a file may declare only one package');
+    if (result.package !== undefined)
+      this.diagnostics.add(DiagnosticCode.DUPLICATE_NAME, keyword, 'a file may declare only one package');
     else result.package = name;
   }
 
@@ -134,7 +153,8 @@ class Parser {
     if (value.kind === 'int') return { value: sign * Number(value.text), kind: 'int' };
     if (value.kind === 'float') return { value: sign * Number(value.text), kind: 'float' };
     if (value.kind === 'ident') {
-      if (value.text === 'inf' || value.text === 'nan') return { value: sign * Number(value.text === 'inf' ? Infinity : NaN), kind: 'float' };
+      if (value.text === 'inf' || value.text === 'nan')
+        return { value: sign * Number(value.text === 'inf' ? Infinity : NaN), kind: 'float' };
       if (value.text === 'true' || value.text === 'false') return { value: value.text === 'true', kind: 'bool' };
       let name = value.text;
       while (this.isSymbol('.')) {
@@ -180,7 +200,8 @@ class Parser {
     if (this.isWord('required')) {
       this.unsupported(first, "'required' does not exist in proto3: drop it (every proto3 field has a default)");
     }
-    if (this.isWord('group')) this.unsupported(first, 'groups are not supported: declare a nested message and a field of that type');
+    if (this.isWord('group'))
+      this.unsupported(first, 'groups are not supported: declare a nested message and a field of that type');
     if ((this.isWord('optional') || this.isWord('repeated')) && !this.isSymbolAt(1, '=')) {
       if (oneof !== undefined) this.fail(first, `a field of oneof '${oneof.name}' cannot be ${first.text}`);
       label = this.next().text as 'optional' | 'repeated';
@@ -300,7 +321,11 @@ class Parser {
       if (this.isWord('option')) service.options.push(this.option());
       else if (this.isWord('rpc')) service.rpcs.push(this.rpc());
       else if (this.isSymbol(';')) this.next();
-      else if (this.isWord('stream')) this.unsupported(token, 'streams are not supported: corpc calls are unary');
+      else if (this.isWord('stream'))
+        this.unsupported(
+          token,
+          "a stream declared on its own is not supported: write 'stream' inside an rpc, as in rpc Watch(Req) returns (stream Event);",
+        );
       else this.fail(token, `expected rpc or option in service '${service.name}', got ${describe(token)}`);
     });
     return service;
@@ -310,15 +335,18 @@ class Parser {
     this.next();
     const name = this.expect('ident', 'an rpc name');
     this.expectSymbol('(');
-    const input = this.rpcType();
+    const inputStream = this.streamWord();
+    const input = this.typeRef();
     this.expectSymbol(')');
     const returns = this.peek();
-    if (!this.isWord('returns')) this.fail(returns, `expected 'returns' after the request type, got ${describe(returns)}`);
+    if (!this.isWord('returns'))
+      this.fail(returns, `expected 'returns' after the request type, got ${describe(returns)}`);
     this.next();
     this.expectSymbol('(');
-    const output = this.rpcType();
+    const outputStream = this.streamWord();
+    const output = this.typeRef();
     this.expectSymbol(')');
-    const rpc: RpcDecl = { name: name.text, pos: name, input, output, options: [] };
+    const rpc: RpcDecl = { name: name.text, pos: name, input, output, inputStream, outputStream, options: [] };
     if (this.isSymbol('{')) {
       this.block(() => {
         if (this.isWord('option')) rpc.options.push(this.option());
@@ -331,11 +359,19 @@ class Parser {
     return rpc;
   }
 
-  private rpcType(): TypeRef {
-    if (this.isWord('stream') && this.peekAt(1).kind === 'ident') {
-      this.diagnostics.add(DiagnosticCode.UNSUPPORTED, this.next(), 'streaming rpcs are not supported: corpc calls are unary');
-    }
-    return this.typeRef();
+  /**
+   * `stream` before an rpc's request or response type. Only a keyword there when a type follows:
+   * `rpc A(stream)` names a message called `stream`, `rpc A(stream.B)` one in package `stream`,
+   * `rpc A(stream .B)` streams `.B`.
+   */
+  private streamWord(): boolean {
+    if (!this.isWord('stream')) return false;
+    const word = this.peek();
+    const after = this.peekAt(1);
+    const adjacent = after.line === word.line && after.column === word.column + word.text.length;
+    if (after.kind !== 'ident' && !(after.kind === 'symbol' && after.text === '.' && !adjacent)) return false;
+    this.next();
+    return true;
   }
 
   // ---- pieces ----
@@ -456,7 +492,8 @@ class Parser {
 
   private expectSymbol(symbol: string): Token {
     const token = this.peek();
-    if (token.kind !== 'symbol' || token.text !== symbol) this.fail(token, `expected '${symbol}', got ${describe(token)}`);
+    if (token.kind !== 'symbol' || token.text !== symbol)
+      this.fail(token, `expected '${symbol}', got ${describe(token)}`);
     return this.next();
   }
 

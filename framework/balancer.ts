@@ -60,8 +60,11 @@ export type BalancerName = 'p2c' | 'round-robin';
 export function balancerOption(name: string, value: unknown): Balancer {
   if (value === undefined || value === 'p2c') return new PowerOfTwoChoices();
   if (value === 'round-robin') return new RoundRobin();
-  if (typeof value === 'object' && value !== null && typeof (value as Balancer).pick === 'function') return value as Balancer;
-  throw new InvalidArgumentError(`${name} must be "p2c", "round-robin" or an object with a pick(candidates) method, got ${String(value)}`);
+  if (typeof value === 'object' && value !== null && typeof (value as Balancer).pick === 'function')
+    return value as Balancer;
+  throw new InvalidArgumentError(
+    `${name} must be "p2c", "round-robin" or an object with a pick(candidates) method, got ${String(value)}`,
+  );
 }
 
 function totalWeight(candidates: readonly BalancedEndpoint[]): number {

@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { RpcError, Status } from './errors.ts';
+import { Reason, RpcError, Status } from './errors.ts';
 import { now, sharedWheel, type TimerEntry } from './deadline.ts';
 import { LOWEST_BUSINESS_PRIORITY, USER_LEVELS, checkBusinessPriority, checkUserPriority } from './priority.ts';
 import { integerOption } from './options.ts';
@@ -28,7 +28,9 @@ const storage = new AsyncLocalStorage<RequestContext>();
 const tracePrefix = randomBytes(6).toString('hex');
 let traceSequence = 0;
 
-export class RequestContext implements TimerEntry {
+// The shared wheel holds contexts as TimerEntry values (checked where they are added); no
+// `implements` clause, because the declarations leave those members out (internal).
+export class RequestContext {
   /** The wire name of the method being served (`"Echo/echo"`), or a label for a root context. */
   readonly method: string;
   /** Absolute deadline on this process's monotonic clock (see `now()`). */
@@ -45,9 +47,13 @@ export class RequestContext implements TimerEntry {
   private ended = false;
   private children: Set<ContextChild> | null = null;
 
+  /** @internal */
   timerExpiresAt = 0;
+  /** @internal */
   timerSlot = -1;
+  /** @internal */
   timerPrev: TimerEntry | null = null;
+  /** @internal */
   timerNext: TimerEntry | null = null;
 
   constructor(
@@ -87,7 +93,7 @@ export class RequestContext implements TimerEntry {
     return this.isCancelledAt(now());
   }
 
-  /** Whether the request was cancelled, or past its deadline, at `time` (a `now()` reading). */
+  /** @internal Whether the request was cancelled, or past its deadline, at `time` (a `now()` reading). */
   isCancelledAt(time: number): boolean {
     return this.cancellation !== null || time >= this.deadline;
   }
@@ -112,13 +118,13 @@ export class RequestContext implements TimerEntry {
     if (reason !== null) throw reason;
   }
 
-  /** Why the request must stop at `time` (a `now()` reading): the caller's cancellation or the deadline; null while it may go on. */
+  /** @internal Why the request must stop at `time` (a `now()` reading): the caller's cancellation or the deadline; null while it may go on. */
   cancellationAt(time: number): RpcError | null {
     if (this.cancellation !== null) return this.cancellation;
     return time >= this.deadline ? this.deadlineError() : null;
   }
 
-  /** Ends the request early: aborts its signal and cancels every call and wait started under it. */
+  /** @internal Ends the request early: aborts its signal and cancels every call and wait started under it. */
   cancel(error: RpcError): void {
     if (this.cancellation !== null) return;
     this.cancellation = error;
@@ -131,7 +137,16 @@ export class RequestContext implements TimerEntry {
     }
   }
 
-  /** The handler is done: stop watching the deadline. */
+  /**
+   * Makes `traceId` the request's trace id from here on (its logs, the calls it makes). For a
+   * tracing interceptor, before the handler runs: with OpenTelemetry, a request's trace id is its
+   * span's, so that one request is known by one id.
+   */
+  adoptTraceId(traceId: string): void {
+    (this as { traceId: string }).traceId = traceId;
+  }
+
+  /** @internal The handler is done: stop watching the deadline. */
   end(): void {
     this.ended = true;
     sharedWheel.remove(this);
@@ -156,8 +171,15 @@ export class RequestContext implements TimerEntry {
     this.children?.delete(child);
   }
 
-  private deadlineError(): RpcError {
-    return new RpcError(Status.DEADLINE_EXCEEDED, `deadline exceeded while handling ${this.method}`);
+  /**
+   * @internal The error of this request's deadline, worded for its caller: whatever was waiting
+   * when it passed (a `sleep`, a semaphore…) is this process's business: it goes in `cause`, for logs.
+   */
+  deadlineError(cause?: unknown): RpcError {
+    return new RpcError(Status.DEADLINE_EXCEEDED, `${this.method}: the deadline passed before the request finished`, {
+      reason: Reason.Deadline,
+      cause,
+    });
   }
 }
 
@@ -168,6 +190,7 @@ export function context(): RequestContext {
     throw new RpcError(
       Status.FAILED_PRECONDITION,
       'context() was called outside a request: call it inside a handler, or start one with withContext()',
+      { reason: Reason.NoContext },
     );
   }
   return current;
@@ -181,6 +204,47 @@ export function currentContext(): RequestContext | undefined {
 /** Runs `fn` with `ctx` as the current context. */
 export function runInContext<A extends unknown[], R>(ctx: RequestContext, fn: (...args: A) => R, ...args: A): R {
   return storage.run(ctx, fn, ...args);
+}
+
+/**
+ * Whether AsyncLocalStorage runs on AsyncContextFrame (the default from Node 24, opt-in on 22;
+ * Node 20 uses async_hooks): there a frame is an immutable map, and a store set with `enterWith`
+ * inside an async scope is gone when the scope ends, where async_hooks would keep it on the
+ * scope's resource. Told from the version and flags, not by trying: on async_hooks, the first
+ * `enterWith` would turn on the promise hooks for the whole process (a client that never serves
+ * a request would pay them on every promise).
+ */
+function usesContextFrames(): boolean {
+  const major = Number(process.versions.node.split('.')[0]);
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (major >= 24) return !flags.includes('--no-async-context-frame');
+  return major >= 22 && flags.includes('--experimental-async-context-frame');
+}
+
+const contextFrames = usesContextFrames();
+
+function enterAndCall<A, B, C, R>(ctx: RequestContext, fn: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R {
+  storage.enterWith(ctx);
+  return fn(a, b, c);
+}
+
+/**
+ * Where a server runs its handlers: each in its request's context, on top of the async context
+ * of the place the scope was made (a connection: that of the server that accepted it).
+ *
+ * On AsyncContextFrame, `storage.run()` builds two frames per call (one to enter, one to
+ * restore) and costs ~1 µs; here the scope's async resource restores the frame it was entered
+ * from for nothing, so a call builds one frame (`enterWith`), the one its continuations need.
+ * On async_hooks, `run()` is the cheap way, and `enterWith` would stick to the resource.
+ */
+export class HandlerScope {
+  private readonly resource = contextFrames ? new AsyncResource('corpc.handler', { requireManualDestroy: true }) : null;
+
+  /** Calls `fn(a, b, c)` with `ctx` as the current context. */
+  run<A, B, C, R>(ctx: RequestContext, fn: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R {
+    if (this.resource === null) return storage.run(ctx, fn, a, b, c);
+    return this.resource.runInAsyncScope(enterAndCall<A, B, C, R>, null, ctx, fn, a, b, c);
+  }
 }
 
 /** A fresh trace id: unique per process start and call, cheap to make. */

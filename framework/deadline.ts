@@ -38,7 +38,7 @@ export class TimingWheel {
   private readonly tickBound = (): void => this.tick();
 
   /** `slotCount` must be a power of two; the wheel turns once every `tickMs * slotCount` ms. */
-  constructor(tickMs = 4, slotCount = 1024) {
+  constructor(tickMs = WHEEL_TICK_MS, slotCount = 1024) {
     this.tickMs = tickMs;
     this.mask = slotCount - 1;
     this.slots = new Array<TimerEntry | null>(slotCount).fill(null);
@@ -140,4 +140,7 @@ export class TimingWheel {
 }
 
 /** The wheel shared by every client and server in this process. */
+/** The shared wheel's resolution: a deadline fires up to this much after its time. */
+export const WHEEL_TICK_MS = 4;
+
 export const sharedWheel = new TimingWheel();

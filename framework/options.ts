@@ -70,7 +70,8 @@ export function optionNames<T extends object>(names: { readonly [K in keyof Requ
  */
 export function knownKeys(path: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new InvalidArgumentError(`${path === '' ? key : `${path}.${key}`}: ${unknownKey(key, known)}`);
+    if (!known.includes(key))
+      throw new InvalidArgumentError(`${path === '' ? key : `${path}.${key}`}: ${unknownKey(key, known)}`);
   }
 }
 

@@ -44,6 +44,10 @@ export interface MethodOptions<Req, Res> {
   businessPriority?: number;
   /** Safe to send twice: clients may retry it on another endpoint. */
   idempotent?: boolean;
+  /** The IDL's full name of the request message (`shop.GetItemRequest`), for reflection; its schema is in the service's `types`. */
+  requestType?: string;
+  /** The IDL's full name of the response message. */
+  responseType?: string;
 }
 
 /** Type carrier of a method: what each side receives and sends. Never set at run time. */
@@ -54,7 +58,17 @@ export interface MethodTypes<Req, Res, ReqInit, ResInit> {
   readonly responseInit: ResInit;
 }
 
-export interface MethodDescriptor<Req = unknown, Res = unknown, ReqInit = Req, ResInit = Res> extends Readonly<MethodOptions<Req, Res>> {
+/**
+ * The shape of a call: one request and one response (`unary`, the default), or a stream of
+ * responses (`server-stream`), of requests (`client-stream`), or of both (`bidi-stream`).
+ * See docs/streaming.md.
+ */
+export type MethodKind = 'unary' | 'server-stream' | 'client-stream' | 'bidi-stream';
+
+export interface MethodDescriptor<Req = unknown, Res = unknown, ReqInit = Req, ResInit = Res>
+  extends Readonly<MethodOptions<Req, Res>> {
+  /** Unary when absent. */
+  readonly kind?: MethodKind;
   /** The method's name in its service (`"echo"`), the client's property name. */
   readonly name: string;
   /** The wire name (`"Echo/echo"`). */
@@ -68,6 +82,39 @@ export interface ServiceDescriptor {
   readonly methods: Readonly<Record<string, MethodDescriptor>>;
   /** An entry service faces outside callers: it assigns priorities instead of trusting them. */
   readonly entry?: boolean;
+  /** The schemas of the messages and enums its methods use (generated code carries them), for reflection. */
+  readonly types?: readonly TypeSchema[];
+}
+
+/**
+ * A message or enum of the IDL as reflection shows it: plain data, emitted by `corpc gen`.
+ * A field's `type` is a scalar (`string`, `int64`…), a well-known type
+ * (`google.protobuf.Timestamp`), or the full name of a message or enum in the same `types` list.
+ */
+export type TypeSchema = MessageSchema | EnumSchema;
+
+export interface MessageSchema {
+  readonly kind: 'message';
+  /** Full name: `shop.Order.Item`. */
+  readonly name: string;
+  readonly fields: readonly FieldSchema[];
+}
+
+export interface FieldSchema {
+  /** The wire and JSON key (`userId` for the IDL's `user_id`). */
+  readonly name: string;
+  readonly number: number;
+  readonly type: string;
+  /** Absent for a plain field. A map's keys are of type `key`. */
+  readonly label?: 'optional' | 'repeated' | 'map';
+  readonly key?: string;
+  readonly oneof?: string;
+}
+
+export interface EnumSchema {
+  readonly kind: 'enum';
+  readonly name: string;
+  readonly values: readonly { readonly name: string; readonly number: number }[];
 }
 
 type TypesOf<M> = M extends { readonly types?: infer T } ? Exclude<T, undefined> : never;
@@ -80,17 +127,46 @@ export type RequestInitOf<M> = TypesOf<M> extends { readonly requestInit: infer 
 /** The response a handler returns (for generated methods, a `MessageInit`). */
 export type ResponseInitOf<M> = TypesOf<M> extends { readonly responseInit: infer ResInit } ? ResInit : never;
 
-/** What a server implements for a service: one plain async function per method. */
-export type ServiceHandlers<S extends ServiceDescriptor> = {
-  [K in keyof S['methods']]: (
-    request: RequestOf<S['methods'][K]>,
+/** The kind of a method descriptor type (`'unary'` when it names none). */
+export type KindOf<M> = M extends { readonly kind: infer K extends MethodKind } ? K : 'unary';
+
+/**
+ * The handler of one method: a plain async function for a unary call; an `async function*` that
+ * yields the responses of a server stream; an async function that reads the requests of a client
+ * stream from an `AsyncIterable` and returns the reply; an `async function*` over an
+ * `AsyncIterable` for a bidirectional stream.
+ */
+export type HandlerOf<M> = {
+  unary: (request: RequestOf<M>, context: RequestContext) => Promise<ResponseInitOf<M>> | ResponseInitOf<M>;
+  'server-stream': (request: RequestOf<M>, context: RequestContext) => AsyncIterable<ResponseInitOf<M>>;
+  'client-stream': (
+    requests: AsyncIterable<RequestOf<M>>,
     context: RequestContext,
-  ) => Promise<ResponseInitOf<S['methods'][K]>> | ResponseInitOf<S['methods'][K]>;
+  ) => Promise<ResponseInitOf<M>> | ResponseInitOf<M>;
+  'bidi-stream': (requests: AsyncIterable<RequestOf<M>>, context: RequestContext) => AsyncIterable<ResponseInitOf<M>>;
+}[KindOf<M>];
+
+/** What a server implements for a service: one handler per method (see `HandlerOf`). */
+export type ServiceHandlers<S extends ServiceDescriptor> = {
+  [K in keyof S['methods']]: HandlerOf<S['methods'][K]>;
 };
 
 /** A method spec before it belongs to a service (see `defineService`). */
 export interface MethodSpec<Req, Res, ReqInit = Req, ResInit = Res> extends MethodOptions<Req, Res> {
+  readonly kind?: MethodKind;
   readonly types?: MethodTypes<Req, Res, ReqInit, ResInit>;
+}
+
+/** A streaming method spec: `serverStream`, `clientStream`, `bidiStream`. */
+export interface StreamSpec<Req, Res, ReqInit, ResInit, K extends MethodKind>
+  extends MethodSpec<Req, Res, ReqInit, ResInit> {
+  readonly kind: K;
+}
+
+/** A streaming method descriptor, its kind kept in its type. */
+export interface StreamDescriptor<Req, Res, ReqInit, ResInit, K extends MethodKind>
+  extends MethodDescriptor<Req, Res, ReqInit, ResInit> {
+  readonly kind: K;
 }
 
 /**
@@ -99,22 +175,52 @@ export interface MethodSpec<Req, Res, ReqInit = Req, ResInit = Res> extends Meth
  * `MessageInit<Req>` / `MessageInit<Res>` only with decoders that fill in left-out fields (as
  * generated code does).
  */
-export function method<Req, Res, ReqInit = Req, ResInit = Res>(options: MethodOptions<Req, Res> = {}): MethodSpec<Req, Res, ReqInit, ResInit> {
+export function method<Req, Res, ReqInit = Req, ResInit = Res>(
+  options: MethodOptions<Req, Res> = {},
+): MethodSpec<Req, Res, ReqInit, ResInit> {
   return options;
 }
 
+/** A method whose handler yields a stream of responses to one request (`rpc Watch(Req) returns (stream Res)`). */
+export function serverStream<Req, Res, ReqInit = Req, ResInit = Res>(
+  options: MethodOptions<Req, Res> = {},
+): StreamSpec<Req, Res, ReqInit, ResInit, 'server-stream'> {
+  return { ...options, kind: 'server-stream' };
+}
+
+/** A method whose handler reads a stream of requests and returns one reply (`rpc Upload(stream Req) returns (Res)`). */
+export function clientStream<Req, Res, ReqInit = Req, ResInit = Res>(
+  options: MethodOptions<Req, Res> = {},
+): StreamSpec<Req, Res, ReqInit, ResInit, 'client-stream'> {
+  return { ...options, kind: 'client-stream' };
+}
+
+/** A method with a stream each way (`rpc Chat(stream Req) returns (stream Res)`). */
+export function bidiStream<Req, Res, ReqInit = Req, ResInit = Res>(
+  options: MethodOptions<Req, Res> = {},
+): StreamSpec<Req, Res, ReqInit, ResInit, 'bidi-stream'> {
+  return { ...options, kind: 'bidi-stream' };
+}
+
 type DescribedMethods<M> = {
-  readonly [K in keyof M]: M[K] extends MethodSpec<infer Req, infer Res, infer ReqInit, infer ResInit>
-    ? MethodDescriptor<Req, Res, ReqInit, ResInit>
-    : never;
+  readonly [K in keyof M]: M[K] extends StreamSpec<infer Req, infer Res, infer ReqInit, infer ResInit, infer Kind>
+    ? StreamDescriptor<Req, Res, ReqInit, ResInit, Kind>
+    : M[K] extends MethodSpec<infer Req, infer Res, infer ReqInit, infer ResInit>
+      ? MethodDescriptor<Req, Res, ReqInit, ResInit>
+      : never;
 };
 
 /** Builds a service descriptor by hand (generated code builds the same shape from the IDL). */
 export function defineService<const M extends Record<string, MethodSpec<unknown, unknown, unknown, unknown>>>(
   name: string,
   methods: M,
-  options: { entry?: boolean } = {},
-): { readonly name: string; readonly entry: boolean; readonly methods: DescribedMethods<M> } {
+  options: { entry?: boolean; types?: readonly TypeSchema[] } = {},
+): {
+  readonly name: string;
+  readonly entry: boolean;
+  readonly methods: DescribedMethods<M>;
+  readonly types?: readonly TypeSchema[];
+} {
   const described: Record<string, MethodDescriptor> = {};
   for (const [key, spec] of Object.entries(methods)) {
     described[key] = Object.freeze({ ...spec, name: key, path: spec.path ?? `${name}/${key}` }) as MethodDescriptor;
@@ -123,5 +229,6 @@ export function defineService<const M extends Record<string, MethodSpec<unknown,
     name,
     entry: options.entry ?? false,
     methods: Object.freeze(described) as DescribedMethods<M>,
+    ...(options.types === undefined ? {} : { types: options.types }),
   });
 }

@@ -1,4 +1,4 @@
-import { RpcError, Status } from './errors.ts';
+import type { RpcError } from './errors.ts';
 import { sharedWheel, type TimerEntry } from './deadline.ts';
 import { currentContext, type ContextChild, type RequestContext } from './context.ts';
 import { integerOption } from './options.ts';
@@ -23,8 +23,9 @@ class Waiter implements TimerEntry, ContextChild {
     readonly context: RequestContext | null,
   ) {}
 
+  /** The request's deadline came first (only a waiter with a context is in the wheel). */
   onTimer(): void {
-    this.fail(new RpcError(Status.DEADLINE_EXCEEDED, `${this.queue.what}: the deadline passed while waiting`, { reason: 'deadline' }));
+    this.fail(this.context!.deadlineError(new Error(`${this.queue.what}: the deadline passed while waiting`)));
   }
 
   cancelFromParent(error: RpcError): void {
@@ -48,7 +49,7 @@ class WaitQueue {
 
   wait(): Promise<void> {
     const context = currentContext() ?? null;
-    if (context !== null && context.cancelled) {
+    if (context?.cancelled) {
       try {
         context.throwIfCancelled();
       } catch (error) {

@@ -11,7 +11,7 @@
  * an RpcError: INVALID_ARGUMENT (reason `invalid_request`) for a request, INTERNAL (reason
  * `invalid_response`) for a response, with the method and the field path in the message.
  */
-import { RpcError, Status } from './errors.ts';
+import { Reason, RpcError, Status } from './errors.ts';
 
 /** A message body read as its fields. */
 export type Fields = { readonly [key: string]: unknown };
@@ -46,7 +46,8 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Uint8Array) return 'bytes';
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : `the Date ${value.toISOString()}`;
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? 'an invalid Date' : `the Date ${value.toISOString()}`;
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
@@ -66,7 +67,8 @@ export function invalid(path: string, problem: string): never {
  */
 export function nest(error: unknown, segment: string): never {
   if (error instanceof InvalidField) {
-    error.path = error.path === '' ? segment : error.path[0] === '[' ? segment + error.path : `${segment}.${error.path}`;
+    error.path =
+      error.path === '' ? segment : error.path[0] === '[' ? segment + error.path : `${segment}.${error.path}`;
   }
   throw error;
 }
@@ -82,7 +84,8 @@ export function fields(value: unknown): Fields {
 
 /** The entries of a map field at `path` (present: the caller handles absent). */
 export function map(value: unknown, path: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) fail(path, 'a map', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array)
+    fail(path, 'a map', value);
   return value as Fields;
 }
 
@@ -108,7 +111,8 @@ const MIN_SAFE = -MAX_SAFE;
  */
 export function int64(value: unknown, unsigned: boolean): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && (!unsigned || value >= 0) ? value : undefined;
-  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= (unsigned ? 0n : MIN_SAFE) ? Number(value) : undefined;
+  if (typeof value === 'bigint')
+    return value <= MAX_SAFE && value >= (unsigned ? 0n : MIN_SAFE) ? Number(value) : undefined;
   return undefined;
 }
 
@@ -149,7 +153,8 @@ export function intKey(key: string, min: number, max: number): boolean {
 
 /** Sets `target[key]`, also for the key `__proto__` (which plain assignment would not store). */
 export function put<T>(target: { [key: string]: T }, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
@@ -168,11 +173,15 @@ export function decoder<T>(path: string, side: Side, decode: (value: unknown) =>
       return decode(value);
     } catch (error) {
       let problem: string;
-      if (error instanceof InvalidField) problem = error.path === '' ? `the ${side} ${error.problem}` : `field "${error.path}" ${error.problem}`;
+      if (error instanceof InvalidField)
+        problem = error.path === '' ? `the ${side} ${error.problem}` : `field "${error.path}" ${error.problem}`;
       else if (error instanceof RangeError) problem = `the ${side} is nested too deeply`;
       else throw error;
-      if (side === 'request') throw new RpcError(Status.INVALID_ARGUMENT, `${path}: ${problem}`, { reason: 'invalid_request' });
-      throw new RpcError(Status.INTERNAL, `${path}: malformed response: ${problem}`, { reason: 'invalid_response' });
+      if (side === 'request')
+        throw new RpcError(Status.INVALID_ARGUMENT, `${path}: ${problem}`, { reason: Reason.InvalidRequest });
+      throw new RpcError(Status.INTERNAL, `${path}: malformed response: ${problem}`, {
+        reason: Reason.InvalidResponse,
+      });
     }
   };
 }

@@ -6,11 +6,14 @@ import { listenHttp, pathOf } from './http-server.ts';
 
 /**
  * The admin port of a process group (served by the supervisor):
- * `/healthz` liveness, `/readyz` readiness (503 while starting or draining), `/metrics`
+ * `/healthz` liveness, `/readyz` readiness (503 while starting or draining, or while a unit's
+ * health is NOT_SERVING in a worker), `/metrics`
  * Prometheus text of every worker, `/dashboard` the live page and `/dashboard.json` its data.
  */
 export interface AdminSource {
   readonly ready: boolean;
+  /** Each unit's health over the live workers (SERVING / NOT_SERVING). */
+  readonly units: Readonly<Record<string, string>>;
   readonly draining: boolean;
   readonly liveWorkers: number;
   metrics(): Promise<{ contentType: string; text: string }>;
@@ -35,7 +38,12 @@ export class AdminServer {
           return json(200, { ok: true });
         case '/readyz': {
           const ready = this.source.ready;
-          return json(ready ? 200 : 503, { ready, draining: this.source.draining, workers: this.source.liveWorkers });
+          return json(ready ? 200 : 503, {
+            ready,
+            draining: this.source.draining,
+            workers: this.source.liveWorkers,
+            units: this.source.units,
+          });
         }
         case '/metrics':
           this.source.metrics().then(
@@ -48,7 +56,8 @@ export class AdminServer {
           return send(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
         case '/dashboard.json': {
           const since = new URL(req.url ?? '/', 'http://admin').searchParams.get('since');
-          if (since !== null && !/^\d+$/.test(since)) return json(400, { error: `since must be a history seq (an integer ≥ 0), got "${since}"` });
+          if (since !== null && !/^\d+$/.test(since))
+            return json(400, { error: `since must be a history seq (an integer ≥ 0), got "${since}"` });
           return json(200, this.source.view(since === null ? null : Number(since)));
         }
         default:

@@ -3,13 +3,28 @@
  */
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
   gen: { summary: 'generate TypeScript from IDL (.proto) files', load: () => import('../codegen/cli.ts') },
-  bench: { summary: 'load-test a method of a running service (closed/open loop, ramp)', load: () => import('./loadgen/cli.ts') },
+  bench: {
+    summary: 'load-test a method of a running service (closed/open loop, ramp)',
+    load: () => import('./loadgen/cli.ts'),
+  },
   run: { summary: 'run a service module: supervisor, workers, HTTP entry, admin port', load: () => import('./run.ts') },
+  list: {
+    summary: "list a running server's services, methods and message schemas (reflection)",
+    load: () => import('./list.ts'),
+  },
+  call: { summary: 'call a method of a running server, JSON in and out', load: () => import('./call.ts') },
 };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`);
-  return ['usage: corpc <command> [options]', '', 'commands:', ...lines, '', 'corpc <command> --help for its options.'].join('\n');
+  return [
+    'usage: corpc <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'corpc <command> --help for its options.',
+  ].join('\n');
 }
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,8 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { POLICY_NAMES } from 'corpc/internal';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { POLICY_NAMES } from 'corpc';
-import { ConfigError, boolean, either, integer, number, object, oneOf, record, schemaAt, string, type TypeOf } from './schema.ts';
+import {
+  ConfigError,
+  boolean,
+  either,
+  integer,
+  number,
+  object,
+  oneOf,
+  record,
+  schemaAt,
+  string,
+  type TypeOf,
+} from './schema.ts';
 
 /**
  * The runtime's configuration: defaults, then a config file (JSON, or a `.ts`/`.js` module whose
@@ -59,7 +71,10 @@ const configSchema = object(
     host: string(),
     /** Which units of the module this process group runs, comma-separated (default: all). */
     units: string(),
-    log: object({ level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) }, { level: 'info' }),
+    log: object(
+      { level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) },
+      { level: 'info' },
+    ),
     admin: object({ port, host: string() }, { port: 9464, host: '127.0.0.1' }),
     http: object(
       {
@@ -73,7 +88,14 @@ const configSchema = object(
         maxBodyBytes: integer(1),
         enabled: oneOf(['on', 'off'] as const),
       },
-      { port: 8080, host: '127.0.0.1', userIdHeader: 'x-user-id', timeoutMs: 500, maxBodyBytes: 1024 * 1024, enabled: 'on' },
+      {
+        port: 8080,
+        host: '127.0.0.1',
+        userIdHeader: 'x-user-id',
+        timeoutMs: 500,
+        maxBodyBytes: 1024 * 1024,
+        enabled: 'on',
+      },
     ),
     drain: object({ graceMs: integer(0) }, { graceMs: 10_000 }),
     restart: object(
@@ -96,6 +118,8 @@ const configSchema = object(
       { secret: 'corpc-default-secret-change-me', business: {} },
     ),
     admission: admissionSchema,
+    /** Serve the reflection service on every unit (`corpc list`, `corpc call`). Default: the module's `reflection`, else false. */
+    reflection: boolean(),
     services: record(serviceSchema),
   },
   { workers: 'auto', host: '127.0.0.1', services: {} },
@@ -123,6 +147,7 @@ const ENVIRONMENT: Readonly<Record<string, string>> = {
   CORPC_ADMISSION_DRY_RUN: 'admission.dryRun',
   CORPC_ADMISSION_WINDOW_MS: 'admission.windowMs',
   CORPC_ADMISSION_QUEUING_THRESHOLD_MS: 'admission.queuingThresholdMs',
+  CORPC_REFLECTION: 'reflection',
 };
 
 /** Per-service variables: `CORPC_SERVICE_<NAME>_<KEY>`, e.g. `CORPC_SERVICE_ACCOUNTS_ADDRESS`. */
@@ -154,7 +179,10 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
     throw new ConfigError('', `cannot read config file ${file}: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError('', `config file ${file} must hold an object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    throw new ConfigError(
+      '',
+      `config file ${file} must hold an object, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -194,13 +222,17 @@ export function applyEnvironment(
   };
   for (const [variable, path] of Object.entries(ENVIRONMENT)) apply(variable, path);
   for (const service of services) {
-    for (const [suffix, key] of Object.entries(SERVICE_ENVIRONMENT)) apply(serviceEnvName(service, suffix), `services.${service}.${key}`);
+    for (const [suffix, key] of Object.entries(SERVICE_ENVIRONMENT))
+      apply(serviceEnvName(service, suffix), `services.${service}.${key}`);
   }
   return out;
 }
 
 /** Validates a raw config; errors name the path (and the variable or flag that set it, from `sources`). */
-export function validateConfig(raw: Record<string, unknown>, sources: ReadonlyMap<string, string> = new Map()): RuntimeConfig {
+export function validateConfig(
+  raw: Record<string, unknown>,
+  sources: ReadonlyMap<string, string> = new Map(),
+): RuntimeConfig {
   try {
     return configSchema.check(raw, '') as RuntimeConfig;
   } catch (error) {

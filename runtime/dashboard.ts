@@ -1,4 +1,4 @@
-import { ADMIT_ALL, businessOf, userOf } from 'corpc';
+import { ADMIT_ALL, businessOf, userOf } from 'corpc/internal';
 
 /**
  * The live dashboard's data. Each worker sends the supervisor, every second, what it counted in
@@ -28,7 +28,8 @@ export function bucketQuantile(cumulative: readonly number[], q: number): number
   let below = 0;
   for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
     const count = cumulative[i]!;
-    if (count >= rank && count > below) return lower + ((LATENCY_BUCKETS[i]! - lower) * (rank - below)) / (count - below);
+    if (count >= rank && count > below)
+      return lower + ((LATENCY_BUCKETS[i]! - lower) * (rank - below)) / (count - below);
     lower = LATENCY_BUCKETS[i]!;
     below = count;
   }
@@ -211,7 +212,8 @@ class UnitSum {
     sumInto(this.rejectedBy, w.rejectedBy);
     this.started += w.started;
     this.queuingMsSum += w.queuingMsSum;
-    if (w.latency !== null) this.latency = this.latency === null ? [...w.latency] : this.latency.map((n, i) => n + w.latency![i]!);
+    if (w.latency !== null)
+      this.latency = this.latency === null ? [...w.latency] : this.latency.map((n, i) => n + w.latency![i]!);
     const c = w.callers;
     if (c !== null) {
       if (c.ok > 0) this.callerOutcomes['server OK'] = (this.callerOutcomes['server OK'] ?? 0) + c.ok;
@@ -242,7 +244,8 @@ class UnitSum {
     sumInto(callerOutcomes, this.callerOutcomes, 1 / seconds);
     const shedByCallers: Record<string, number> = {};
     for (const [key, value] of Object.entries(callerOutcomes)) {
-      if (key.startsWith('client RESOURCE_EXHAUSTED')) shedByCallers[key.slice('client RESOURCE_EXHAUSTED '.length) || 'unknown'] = value;
+      if (key.startsWith('client RESOURCE_EXHAUSTED'))
+        shedByCallers[key.slice('client RESOURCE_EXHAUSTED '.length) || 'unknown'] = value;
     }
     const total = (record: Record<string, number>): number => Object.values(record).reduce((a, b) => a + b, 0);
     const aimed = rate(this.ok + this.failed) + total(rejected) + total(shedByCallers);
@@ -295,11 +298,13 @@ export class DashboardHistory {
     list.push(snapshot);
     for (const [name, w] of Object.entries(snapshot.units)) {
       let totals = this.unitTotals.get(name);
-      if (totals === undefined) this.unitTotals.set(name, (totals = { served: 0, failed: 0, rejected: 0, shedByCallers: 0 }));
+      if (totals === undefined)
+        this.unitTotals.set(name, (totals = { served: 0, failed: 0, rejected: 0, shedByCallers: 0 }));
       totals.served += w.ok;
       totals.failed += w.failed;
       totals.rejected += w.rejected;
-      for (const [key, count] of Object.entries(w.callers?.failed ?? {})) if (key.startsWith('client RESOURCE_EXHAUSTED')) totals.shedByCallers += count;
+      for (const [key, count] of Object.entries(w.callers?.failed ?? {}))
+        if (key.startsWith('client RESOURCE_EXHAUSTED')) totals.shedByCallers += count;
     }
   }
 
@@ -356,10 +361,18 @@ export class DashboardHistory {
       seq: ++this.seq,
       time,
       units: Object.fromEntries(
-        [...units].map(([name, byWorker]) => [name, Object.fromEntries([...byWorker].map(([key, s]) => [key, s.point(seconds.get(key) ?? 1)]))]),
+        [...units].map(([name, byWorker]) => [
+          name,
+          Object.fromEntries([...byWorker].map(([key, s]) => [key, s.point(seconds.get(key) ?? 1)])),
+        ]),
       ),
       priorities: [...priorities]
-        .map(([business, p]) => ({ business: Number(business), actions: p.actions, offered: p.requests / allSeconds, served: p.ok / allSeconds }))
+        .map(([business, p]) => ({
+          business: Number(business),
+          actions: p.actions,
+          offered: p.requests / allSeconds,
+          served: p.ok / allSeconds,
+        }))
         .sort((a, b) => a.business - b.business),
     };
     this.ring[this.seq % this.capacity] = point;
@@ -377,7 +390,8 @@ export class DashboardHistory {
   /** The kept points after `seq`, oldest first. */
   since(seq: number): HistoryPoint[] {
     const points: HistoryPoint[] = [];
-    for (let s = Math.max(seq + 1, this.seq - this.capacity + 1, 1); s <= this.seq; s++) points.push(this.ring[s % this.capacity]!);
+    for (let s = Math.max(seq + 1, this.seq - this.capacity + 1, 1); s <= this.seq; s++)
+      points.push(this.ring[s % this.capacity]!);
     return points;
   }
 }
@@ -402,7 +416,11 @@ export function dashboardView(
     workers: state.workers,
     businessNames,
     seq: history.lastSeq,
-    units: Object.entries(latest?.units ?? {}).map(([name, byWorker]) => ({ name, ...byWorker.all!, totals: history.totals(name) })),
+    units: Object.entries(latest?.units ?? {}).map(([name, byWorker]) => ({
+      name,
+      ...byWorker.all!,
+      totals: history.totals(name),
+    })),
     priorities: latest?.priorities ?? [],
     ...(since === null ? {} : { history: history.since(since) }),
   };

@@ -1,16 +1,35 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   LOWEST_BUSINESS_PRIORITY,
+  Reason,
   RpcError,
   Status,
-  newTraceId,
+  context,
   withContext,
   type Channel,
   type MethodDescriptor,
+  type RequestContext,
+  type ResponseStream,
+  type ServerInterceptor,
   type ServiceDescriptor,
 } from 'corpc';
-import type { EntryPriorities } from 'corpc/internal';
+import {
+  TRACEPARENT,
+  TRACESTATE,
+  interceptServer,
+  newTraceId,
+  parseTraceParent,
+  parseTraceState,
+  streamingMethod,
+  type EntryPriorities,
+} from 'corpc/internal';
 import type { Logger } from 'pino';
 import { listenHttp, pathOf } from './http-server.ts';
 import { httpStatusOf } from './http-status.ts';
@@ -25,6 +44,16 @@ import type { HttpPlan } from './plan.ts';
  * priority from the table (the method's, or a config override; unknown actions get the lowest),
  * user priority from the keyed hourly hash of the user-id header. Priorities sent by the caller
  * are ignored. The user id travels downstream as request metadata (`user-id`).
+ *
+ * A server-streaming method answers newline-delimited JSON (`application/x-ndjson`): one message
+ * per line as the handler yields it, then a last line with the outcome, `{"status":"OK"}` or
+ * `{"status":"<CODE>","message":…,"reason":…}` (the HTTP status is sent with the first message,
+ * so a failure after it can only be told there). A failure before the first message is an
+ * ordinary JSON error answer. See docs/streaming.md.
+ *
+ * A W3C `traceparent` header (and `tracestate`) continues the caller's trace: its trace id is the
+ * request's, and both travel downstream in the metadata. The entry runs the server interceptors
+ * it is given around each call, as a server would (a tracing one makes the entry's span there).
  */
 
 export interface EntryService {
@@ -36,9 +65,15 @@ export interface EntryService {
 interface Route {
   readonly path: string;
   readonly method: MethodDescriptor;
-  readonly channel: Channel;
   readonly business: number;
   readonly timeoutMs: number;
+  /** Calls the method with the request's body, through the interceptors if there are any. */
+  readonly call: (body: unknown, request: RequestContext) => unknown;
+  /**
+   * Of a server stream (else null): opens it through the entry's server interceptors and the
+   * channel's client ones, and resolves with the responses' iterable.
+   */
+  readonly stream: ((body: unknown, request: RequestContext) => unknown) | null;
 }
 
 export interface HttpEntryOptions {
@@ -47,7 +82,15 @@ export interface HttpEntryOptions {
   /** How priorities are assigned: the same settings as the entry servers' `entry` option. */
   readonly priorities: EntryPriorities;
   readonly logger: Logger;
-  readonly onRequest?: (route: string, status: number, business: number, seconds: number, actions: readonly string[]) => void;
+  /** Run around each call, in its request context, as a server runs its interceptors. */
+  readonly interceptors?: readonly ServerInterceptor[];
+  readonly onRequest?: (
+    route: string,
+    status: number,
+    business: number,
+    seconds: number,
+    actions: readonly string[],
+  ) => void;
 }
 
 const TRACE_ID = /^[\w.-]{1,64}$/;
@@ -60,10 +103,21 @@ export class HttpEntry {
   private draining = false;
 
   constructor(private readonly options: HttpEntryOptions) {
+    const interceptors = options.interceptors ?? [];
     for (const { service, channel } of options.services) {
       for (const [key, method] of Object.entries(service.methods)) {
         const business = options.priorities.businessOf(method);
-        const route: Route = { path: method.path, method, channel, business, timeoutMs: method.timeoutMs ?? options.plan.timeoutMs };
+        const direct = (body: unknown): Promise<unknown> => channel.call(method, body);
+        const call = interceptors.length === 0 ? direct : interceptServer(interceptors, service, method, direct);
+        const timeoutMs = method.timeoutMs ?? options.plan.timeoutMs;
+        const route: Route = {
+          path: method.path,
+          method,
+          business,
+          timeoutMs,
+          call,
+          stream: method.kind === 'server-stream' ? entryStream(interceptors, service, method, channel) : null,
+        };
         // Reachable by its wire path (/corpc.demo.Gateway/Login), by the service's short name
         // (/Gateway/Login), and by the client's lowerCamel method name (/Gateway/login).
         for (const alias of methodNames(service, key, method)) this.routes.set(`/${alias}`, route);
@@ -102,16 +156,29 @@ export class HttpEntry {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const route = this.routes.get(pathOf(req.url));
+    const traceParent = parseTraceParent(req.headers[TRACEPARENT]);
     const traceHeader = req.headers['x-trace-id'];
-    const traceId = typeof traceHeader === 'string' && TRACE_ID.test(traceHeader) ? traceHeader : newTraceId();
+    const traceId =
+      traceParent?.traceId ??
+      (typeof traceHeader === 'string' && TRACE_ID.test(traceHeader) ? traceHeader : newTraceId());
     res.setHeader('x-trace-id', traceId);
     if (this.draining) res.setHeader('connection', 'close');
     if (route === undefined) {
-      return this.fail(res, null, started, new RpcError(Status.NOT_FOUND, `no method at ${req.url}: POST /<Service>/<Method>`));
+      return this.fail(
+        res,
+        null,
+        started,
+        new RpcError(Status.NOT_FOUND, `no method at ${req.url}: POST /<Service>/<Method>`, {
+          reason: Reason.UnknownMethod,
+        }),
+      );
     }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      return this.reply(res, route, started, 405, { code: 'METHOD_NOT_ALLOWED', message: `${route.path}: use POST with a JSON body` });
+      return this.reply(res, route, started, 405, {
+        code: 'METHOD_NOT_ALLOWED',
+        message: `${route.path}: use POST with a JSON body`,
+      });
     }
     let body: unknown;
     try {
@@ -121,26 +188,99 @@ export class HttpEntry {
     }
     const userHeader = req.headers[this.options.plan.userIdHeader];
     const priorities = this.options.priorities;
-    const metadata = typeof userHeader === 'string' && userHeader !== '' ? { [priorities.userIdKey]: userHeader } : null;
-    try {
-      const result = await withContext(
-        {
-          name: route.path,
-          timeoutMs: route.timeoutMs,
-          businessPriority: route.business,
-          // As the entry server will: from the user id, else from the trace id.
-          userPriority: priorities.userOf(metadata, traceId),
-          metadata: metadata ?? undefined,
-          traceId,
-        },
-        () => route.channel.call(route.method, body),
+    const metadata: Record<string, string> = {};
+    if (typeof userHeader === 'string' && userHeader !== '') metadata[priorities.userIdKey] = userHeader;
+    if (traceParent !== null) {
+      metadata[TRACEPARENT] = req.headers[TRACEPARENT] as string;
+      const traceState = parseTraceState(req.headers[TRACESTATE]);
+      if (traceState !== null) metadata[TRACESTATE] = traceState;
+    }
+    const kind = route.method.kind ?? 'unary';
+    if (kind !== 'unary' && kind !== 'server-stream') {
+      return this.fail(
+        res,
+        route,
+        started,
+        new RpcError(
+          Status.UNIMPLEMENTED,
+          `${route.path} is a ${kind} method: the HTTP entry serves unary methods and server streams`,
+          {
+            reason: Reason.WrongMethodKind,
+          },
+        ),
       );
+    }
+    const options = {
+      name: route.path,
+      timeoutMs: route.timeoutMs,
+      businessPriority: route.business,
+      // As the entry server will: from the user id, else from the trace id.
+      userPriority: priorities.userOf(metadata, traceId),
+      metadata,
+      traceId,
+    };
+    if (kind === 'server-stream') return withContext(options, () => this.stream(res, route, started, body, traceId));
+    // Set inside the call (the context withContext starts), read after it.
+    let request = null as RequestContext | null;
+    try {
+      const result = await withContext(options, () => route.call(body, (request = context())));
+      // An interceptor may have made another id the request's (a tracing one: its trace's).
+      res.setHeader('x-trace-id', request?.traceId ?? traceId);
       this.reply(res, route, started, 200, result ?? {});
+    } catch (error) {
+      if (request !== null) res.setHeader('x-trace-id', request.traceId);
+      const problem = RpcError.from(error, route.path);
+      if (problem !== error)
+        this.options.logger.error({ err: error, traceId: request?.traceId ?? traceId }, `${route.path} failed`);
+      this.fail(res, route, started, problem);
+    }
+  }
+
+  /** A server stream as NDJSON: a line per message, then the outcome's line. */
+  private async stream(
+    res: ServerResponse,
+    route: Route,
+    started: number,
+    body: unknown,
+    traceId: string,
+  ): Promise<void> {
+    const request = context();
+    let messages: AsyncIterator<unknown>;
+    let step: IteratorResult<unknown>;
+    try {
+      messages = ((await route.stream!(body, request)) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      step = await messages.next();
+    } catch (error) {
+      return this.fail(res, route, started, RpcError.from(error, route.path));
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    // The HTTP caller went away: so does the stream, made in this request (its handler is cancelled).
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        request.cancel(
+          new RpcError(Status.CANCELLED, `${route.path}: the HTTP caller went away`, { reason: Reason.CallerGone }),
+        );
+      }
+    });
+    let outcome: Record<string, string> = { status: 'OK' };
+    try {
+      while (step.done !== true) {
+        // A slow HTTP reader stops taking messages, so the stream's credit stops the handler.
+        if (!res.write(`${JSON.stringify(step.value)}\n`)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (res.destroyed) break;
+        step = await messages.next();
+      }
     } catch (error) {
       const problem = RpcError.from(error, route.path);
       if (problem !== error) this.options.logger.error({ err: error, traceId }, `${route.path} failed`);
-      this.fail(res, route, started, problem);
+      outcome = {
+        status: problem.code,
+        message: problem.message,
+        ...(problem.reason === undefined ? {} : { reason: problem.reason }),
+      };
     }
+    if (!res.destroyed) res.end(`${JSON.stringify(outcome)}\n`);
+    this.record(route, started, 200);
   }
 
   private fail(res: ServerResponse, route: Route | null, started: number, error: RpcError): void {
@@ -162,6 +302,11 @@ export class HttpEntry {
     }
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
+    this.record(route, started, status);
+  }
+
+  /** Counts an answered request for the metrics. */
+  private record(route: Route | null, started: number, status: number): void {
     const business = route?.business ?? LOWEST_BUSINESS_PRIORITY;
     this.options.onRequest?.(
       route?.path ?? 'unknown',
@@ -183,7 +328,11 @@ export class HttpEntry {
           // Answer now; the rest of the body is read and dropped.
           req.removeAllListeners('data');
           req.resume();
-          reject(new RpcError(Status.INVALID_ARGUMENT, `the request body is larger than ${limit} bytes`, { reason: 'body_too_large' }));
+          reject(
+            new RpcError(Status.INVALID_ARGUMENT, `the request body is larger than ${limit} bytes`, {
+              reason: Reason.BodyTooLarge,
+            }),
+          );
           return;
         }
         chunks.push(chunk);
@@ -195,9 +344,25 @@ export class HttpEntry {
         try {
           resolve(JSON.parse(text));
         } catch (error) {
-          reject(new RpcError(Status.INVALID_ARGUMENT, `the request body is not valid JSON: ${(error as Error).message}`, { reason: 'bad_json' }));
+          reject(
+            new RpcError(Status.INVALID_ARGUMENT, `the request body is not valid JSON: ${(error as Error).message}`, {
+              reason: Reason.BadJson,
+            }),
+          );
         }
       });
     });
   }
+}
+
+/** A server stream as the entry opens it: through its server interceptors, then the channel's stream (with the channel's client interceptors). */
+function entryStream(
+  interceptors: readonly ServerInterceptor[],
+  service: ServiceDescriptor,
+  method: MethodDescriptor,
+  channel: Channel,
+): (body: unknown, request: RequestContext) => unknown {
+  const open = streamingMethod(channel, method, []) as (request: unknown) => ResponseStream<unknown>;
+  const direct = (body: unknown): Promise<unknown> => Promise.resolve(open(body));
+  return interceptors.length === 0 ? direct : interceptServer(interceptors, service, method, direct);
 }

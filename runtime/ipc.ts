@@ -2,12 +2,17 @@
  * Messages between the supervisor and its workers (node:cluster IPC). Every message carries
  * `corpc` so that other users of the channel (prom-client, user code) are left alone.
  */
+import type { ServingStatus } from 'corpc';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { WorkerSnapshot } from './dashboard.ts';
 import type { BoundPorts } from './plan.ts';
 
+/** Per unit, whether this worker's server and the unit's service are both SERVING (health). */
+export type UnitHealth = Record<string, ServingStatus>;
+
 export type WorkerMessage =
-  | { corpc: 'ready'; ports: BoundPorts }
+  | { corpc: 'ready'; ports: BoundPorts; health: UnitHealth }
+  | { corpc: 'health'; health: UnitHealth }
   | { corpc: 'failed'; message: string }
   | { corpc: 'snapshot'; snapshot: WorkerSnapshot }
   | { corpc: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] };

@@ -1,8 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
   ADMISSION_WINDOW_CHANNEL,
-  businessOf,
-  userOf,
+  Reason,
   RpcError,
   type AdmissionMetrics,
   type Channel,
@@ -13,8 +12,18 @@ import {
   type Server,
   type ServiceDescriptor,
 } from 'corpc';
+import { businessOf, userOf } from 'corpc/internal';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS, callerKey, type CallerWindow, type LatencyBuckets, type PriorityWindow, type UnitWindow, type WorkerSnapshot } from './dashboard.ts';
+import { CellCounter, CellHistogram } from './metric-cells.ts';
+import {
+  LATENCY_BUCKETS,
+  callerKey,
+  type CallerWindow,
+  type LatencyBuckets,
+  type PriorityWindow,
+  type UnitWindow,
+  type WorkerSnapshot,
+} from './dashboard.ts';
 
 /**
  * A worker's metrics (prom-client). Every series carries a `worker` label; the supervisor
@@ -50,7 +59,7 @@ import { LATENCY_BUCKETS, callerKey, type CallerWindow, type LatencyBuckets, typ
  */
 
 /** Reasons the controller counts that it enforces even in dry-run mode (memory safety, not policy). */
-const ALWAYS_ENFORCED: ReadonlySet<RejectReason> = new Set(['queue_full']);
+const ALWAYS_ENFORCED: ReadonlySet<RejectReason> = new Set([Reason.QueueFull]);
 
 /** The resolver counters exported (the shared resolver's `stats()`). */
 export type ResolverReport = Pick<ResolverStats, 'cacheHits' | 'staleServed'>;
@@ -73,9 +82,9 @@ export class WorkerMetrics {
   /** Handler-time buckets (cumulative, all methods) per unit at the last snapshot: the window's p50/p99 come from the difference. */
   private readonly lastLatency = new Map<string, number[]>();
   private readonly priorities = new Map<number, PriorityWindow>();
-  private readonly requests: Counter<'unit' | 'method' | 'code'>;
-  private readonly duration: Histogram<'unit' | 'method'>;
-  private readonly queuing: Histogram<'unit'>;
+  private readonly requests: CellCounter<'unit' | 'method' | 'code'>;
+  private readonly duration: CellHistogram<'unit' | 'method'>;
+  private readonly queuing: CellHistogram<'unit'>;
   private readonly rejections: Counter<'unit' | 'reason'>;
   private readonly dryRunRejections: Counter<'unit' | 'reason'>;
   private readonly arrivals: Counter<'unit' | 'method'>;
@@ -91,22 +100,29 @@ export class WorkerMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ worker: String(worker) });
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
-    this.requests = new Counter({ name: 'corpc_requests_total', help: 'Calls handled, by unit, method and status', labelNames: ['unit', 'method', 'code'], registers });
-    this.duration = new Histogram({
-      name: 'corpc_request_duration_seconds',
-      help: 'Handler time',
-      labelNames: ['unit', 'method'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.queuing = new Histogram({
-      name: 'corpc_queuing_seconds',
-      help: 'Queuing time: from arrival in the worker to the handler start, plus the event-loop delay the admission controller measured',
-      labelNames: ['unit'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> => new Counter({ name, help, labelNames, registers });
+    // The series written per call are cells (metric-cells.ts): a few additions per request.
+    this.requests = new CellCounter(
+      'corpc_requests_total',
+      'Calls handled, by unit, method and status',
+      ['unit', 'method', 'code'],
+      this.registry,
+    );
+    this.duration = new CellHistogram(
+      'corpc_request_duration_seconds',
+      'Handler time',
+      ['unit', 'method'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.queuing = new CellHistogram(
+      'corpc_queuing_seconds',
+      'Queuing time: from arrival in the worker to the handler start, plus the event-loop delay the admission controller measured',
+      ['unit'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
+      new Counter({ name, help, labelNames, registers });
     this.rejections = counter(
       'corpc_admission_rejections_total',
       'Requests refused before a handler ran, by reason (admission_level, queue_full, queue_delay, expired)',
@@ -117,16 +133,27 @@ export class WorkerMetrics {
       'Requests a dry-run admission controller would have refused (and admitted), by reason',
       ['unit', 'reason'],
     );
-    this.arrivals = counter('corpc_admission_arrivals_total', 'Requests that reached the admission controller, by method', ['unit', 'method']);
+    this.arrivals = counter(
+      'corpc_admission_arrivals_total',
+      'Requests that reached the admission controller, by method',
+      ['unit', 'method'],
+    );
     this.methodRejections = counter(
       'corpc_admission_method_rejections_total',
       'Requests refused (or, in dry-run mode, that would have been) before a handler ran, by method',
       ['unit', 'method'],
     );
-    const windowGauge = (name: string, help: string): Gauge<'unit'> => new Gauge({ name, help, labelNames: ['unit'], registers });
+    const windowGauge = (name: string, help: string): Gauge<'unit'> =>
+      new Gauge({ name, help, labelNames: ['unit'], registers });
     this.windowGauges = {
-      avgQueuing: windowGauge('corpc_admission_queuing_avg_seconds', 'Average queuing time of the last admission window (event-loop delay included)'),
-      p99Queuing: windowGauge('corpc_admission_queuing_p99_seconds', '99th percentile queuing time of the last admission window'),
+      avgQueuing: windowGauge(
+        'corpc_admission_queuing_avg_seconds',
+        'Average queuing time of the last admission window (event-loop delay included)',
+      ),
+      p99Queuing: windowGauge(
+        'corpc_admission_queuing_p99_seconds',
+        '99th percentile queuing time of the last admission window',
+      ),
       loopDelay: windowGauge(
         'corpc_admission_event_loop_delay_seconds',
         'Expected wait of a request arriving while the event loop was busy, last admission window',
@@ -158,10 +185,22 @@ export class WorkerMetrics {
         },
       });
     };
-    serverGauge('corpc_admission_level', 'Admission level A (compound B*128+U): requests with a level above it are refused', (s) => s.admission.policy.level);
-    serverGauge('corpc_admission_business_level', 'Business priority part B of the admission level', (s) => businessOf(s.admission.policy.level));
-    serverGauge('corpc_admission_user_level', 'User priority part U of the admission level', (s) => userOf(s.admission.policy.level));
-    serverGauge('corpc_admission_advertised_level', 'Admission level sent to callers with every answer (they shed above it)', (s) => s.admissionLevel);
+    serverGauge(
+      'corpc_admission_level',
+      'Admission level A (compound B*128+U): requests with a level above it are refused',
+      (s) => s.admission.policy.level,
+    );
+    serverGauge('corpc_admission_business_level', 'Business priority part B of the admission level', (s) =>
+      businessOf(s.admission.policy.level),
+    );
+    serverGauge('corpc_admission_user_level', 'User priority part U of the admission level', (s) =>
+      userOf(s.admission.policy.level),
+    );
+    serverGauge(
+      'corpc_admission_advertised_level',
+      'Admission level sent to callers with every answer (they shed above it)',
+      (s) => s.admissionLevel,
+    );
     serverGauge('corpc_server_in_flight', 'Requests read and not yet answered', (s) => s.stats().inFlight);
     serverGauge('corpc_server_queued', 'Requests waiting for a handler slot', (s) => s.stats().queued);
     serverGauge('corpc_server_connections', 'Open client connections', (s) => s.stats().connections);
@@ -180,7 +219,11 @@ export class WorkerMetrics {
       });
     };
     resolverCounter('corpc_resolver_cache_hits_total', 'Resolver lookups answered from the cache', (r) => r.cacheHits);
-    resolverCounter('corpc_resolver_stale_served_total', 'Resolver answers served stale because DNS failed', (r) => r.staleServed);
+    resolverCounter(
+      'corpc_resolver_stale_served_total',
+      'Resolver answers served stale because DNS failed',
+      (r) => r.staleServed,
+    );
     this.registerChannelMetrics(registers);
     subscribe(ADMISSION_WINDOW_CHANNEL, this.onWindow);
   }
@@ -191,25 +234,51 @@ export class WorkerMetrics {
    */
   private registerChannelMetrics(registers: Registry[]): void {
     const channels = this.channels;
-    const stats = (): [string, ChannelStats][] => [...channels].map(([callee, state]) => [callee, state.channel.stats()]);
+    const stats = (): [string, ChannelStats][] =>
+      [...channels].map(([callee, state]) => [callee, state.channel.stats()]);
     type Read<L extends string> = (set: (labels: Record<L, string>, value: number) => void) => void;
     // Series rebuilt from the channels' totals at each scrape: a counter is set with inc() after a reset.
-    const series = <L extends string>(kind: 'counter' | 'gauge', name: string, help: string, labelNames: L[], read: Read<L>): void => {
+    const series = <L extends string>(
+      kind: 'counter' | 'gauge',
+      name: string,
+      help: string,
+      labelNames: L[],
+      read: Read<L>,
+    ): void => {
       const options = { name, help, labelNames, registers };
       if (kind === 'counter') {
-        new Counter({ ...options, collect() { this.reset(); read((labels, value) => this.inc(labels as never, value)); } });
+        new Counter({
+          ...options,
+          collect() {
+            this.reset();
+            read((labels, value) => this.inc(labels as never, value));
+          },
+        });
       } else {
-        new Gauge({ ...options, collect() { this.reset(); read((labels, value) => this.set(labels as never, value)); } });
+        new Gauge({
+          ...options,
+          collect() {
+            this.reset();
+            read((labels, value) => this.set(labels as never, value));
+          },
+        });
       }
     };
-    const counter = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void => series('counter', name, help, labelNames, read);
-    const gauge = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void => series('gauge', name, help, labelNames, read);
-    counter('corpc_client_calls_total', 'Calls made by this worker, by callee and outcome: side server (answered) or client (decided by the caller), status, reason', ['callee', 'side', 'code', 'reason'], (set) => {
-      for (const [callee, s] of stats()) {
-        set({ callee, side: 'server', code: 'OK', reason: '' }, s.ok);
-        for (const f of s.failed) set({ callee, side: f.side, code: f.code, reason: f.reason }, f.count);
-      }
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void =>
+      series('counter', name, help, labelNames, read);
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], read: Read<L>): void =>
+      series('gauge', name, help, labelNames, read);
+    counter(
+      'corpc_client_calls_total',
+      'Calls made by this worker, by callee and outcome: side server (answered) or client (decided by the caller), status, reason',
+      ['callee', 'side', 'code', 'reason'],
+      (set) => {
+        for (const [callee, s] of stats()) {
+          set({ callee, side: 'server', code: 'OK', reason: '' }, s.ok);
+          for (const f of s.failed) set({ callee, side: f.side, code: f.code, reason: f.reason }, f.count);
+        }
+      },
+    );
     counter('corpc_client_retries_total', 'Retries sent (attempts after the first)', ['callee'], (set) => {
       for (const [callee, s] of stats()) set({ callee }, s.retries);
     });
@@ -218,23 +287,40 @@ export class WorkerMetrics {
     });
     // Only the business priorities that ever spent a token: 64 series per callee of a full bucket say nothing.
     const spent = new Map<string, Set<number>>();
-    gauge('corpc_client_retry_budget_tokens', 'Retry tokens left per business priority (shown once a priority spent one)', ['callee', 'business'], (set) => {
-      for (const [callee, s] of stats()) {
-        let seen = spent.get(callee);
-        if (seen === undefined) spent.set(callee, (seen = new Set()));
-        s.retryTokens.forEach((tokens, business) => {
-          if (tokens < s.maxRetryTokens) seen.add(business);
-        });
-        for (const business of seen) set({ callee, business: String(business) }, s.retryTokens[business]!);
-      }
-    });
+    gauge(
+      'corpc_client_retry_budget_tokens',
+      'Retry tokens left per business priority (shown once a priority spent one)',
+      ['callee', 'business'],
+      (set) => {
+        for (const [callee, s] of stats()) {
+          let seen = spent.get(callee);
+          if (seen === undefined) spent.set(callee, (seen = new Set()));
+          s.retryTokens.forEach((tokens, business) => {
+            if (tokens < s.maxRetryTokens) seen.add(business);
+          });
+          for (const business of seen) set({ callee, business: String(business) }, s.retryTokens[business]!);
+        }
+      },
+    );
     const level = (name: string, help: string, read: (level: number) => number): void =>
       gauge(name, help, ['callee'], (set) => {
         for (const [callee, s] of stats()) set({ callee }, read(s.admissionLevel));
       });
-    level('corpc_client_admission_level', 'The most restrictive admission level (B*128+U) the callee reported to this worker and that is still in force', (l) => l);
-    level('corpc_client_admission_business_level', 'Business priority part B of the level the callee holds this worker to', businessOf);
-    level('corpc_client_admission_user_level', 'User priority part U of the level the callee holds this worker to', userOf);
+    level(
+      'corpc_client_admission_level',
+      'The most restrictive admission level (B*128+U) the callee reported to this worker and that is still in force',
+      (l) => l,
+    );
+    level(
+      'corpc_client_admission_business_level',
+      'Business priority part B of the level the callee holds this worker to',
+      businessOf,
+    );
+    level(
+      'corpc_client_admission_user_level',
+      'User priority part U of the level the callee holds this worker to',
+      userOf,
+    );
   }
 
   /** Stops listening to the admission controllers. */
@@ -290,7 +376,8 @@ export class WorkerMetrics {
     gauges.overloaded.set({ unit }, window.overloaded ? 1 : 0);
     const dashboard = state.window;
     for (const [reason, count] of Object.entries(window.rejected) as [RejectReason, number][]) {
-      if (count > 0 && (!window.dryRun || ALWAYS_ENFORCED.has(reason))) dashboard.rejectedBy[reason] = (dashboard.rejectedBy[reason] ?? 0) + count;
+      if (count > 0 && (!window.dryRun || ALWAYS_ENFORCED.has(reason)))
+        dashboard.rejectedBy[reason] = (dashboard.rejectedBy[reason] ?? 0) + count;
     }
     dashboard.loopDelayMs = window.loopDelayMs;
     dashboard.rejected += enforced;
@@ -307,29 +394,55 @@ export class WorkerMetrics {
     for (const [key, descriptor] of Object.entries(service.methods)) {
       const handler = (handlers as Record<string, (request: unknown, ctx: RequestContext) => unknown>)[key]!;
       const method = descriptor.path;
-      const ok = this.requests.labels(unit, method, 'OK');
-      const duration = this.duration.labels(unit, method);
-      const queuing = this.queuing.labels(unit);
+      const ok = this.requests.cell({ unit, method, code: 'OK' });
+      const duration = this.duration.cell({ unit, method });
+      const queuing = this.queuing.cell({ unit });
       const requests = this.requests;
-      wrapped[key] = async (request: unknown, ctx: RequestContext): Promise<unknown> => {
-        const started = performance.now();
+      const begin = (ctx: RequestContext): number => {
         // What the controller counts as this request's queuing time: the wait in the process
         // plus the event-loop delay it measured over its last window.
         queuing.observe((ctx.queuingMs + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
-        try {
-          const result = await handler(request, ctx);
-          ok.inc();
-          // The window now, not at the start: a snapshot in between sent that one already.
-          if (state !== undefined) state.window.ok++;
-          return result;
-        } catch (error) {
-          requests.inc({ unit, method, code: RpcError.from(error).code });
-          if (state !== undefined) state.window.failed++;
-          throw error;
-        } finally {
-          duration.observe((performance.now() - started) / 1000);
-        }
+        return performance.now();
       };
+      const succeeded = (): void => {
+        ok.value++;
+        // The window now, not at the start: a snapshot in between sent that one already.
+        if (state !== undefined) state.window.ok++;
+      };
+      const failed = (error: unknown): void => {
+        requests.cell({ unit, method, code: RpcError.from(error).code }).value++;
+        if (state !== undefined) state.window.failed++;
+      };
+      const kind = descriptor.kind ?? 'unary';
+      // A stream's handler yields: its wrapper is a generator too, delegating (and so passing the
+      // caller's cancellation, `return()`, through to the handler's finally).
+      wrapped[key] =
+        kind === 'server-stream' || kind === 'bidi-stream'
+          ? async function* (input: unknown, ctx: RequestContext): AsyncGenerator<unknown> {
+              const started = begin(ctx);
+              try {
+                yield* handler(input, ctx) as AsyncIterable<unknown>;
+                succeeded();
+              } catch (error) {
+                failed(error);
+                throw error;
+              } finally {
+                duration.observe((performance.now() - started) / 1000);
+              }
+            }
+          : async (input: unknown, ctx: RequestContext): Promise<unknown> => {
+              const started = begin(ctx);
+              try {
+                const result = await handler(input, ctx);
+                succeeded();
+                return result;
+              } catch (error) {
+                failed(error);
+                throw error;
+              } finally {
+                duration.observe((performance.now() - started) / 1000);
+              }
+            };
     }
     return wrapped as H;
   }
@@ -347,7 +460,7 @@ export class WorkerMetrics {
   /** The dashboard window since the last snapshot; starts a new one. */
   async snapshot(): Promise<WorkerSnapshot> {
     const nowMs = Date.now();
-    const latency = await this.latencyWindows();
+    const latency = this.latencyWindows();
     const units: Record<string, UnitWindow> = {};
     for (const [name, state] of this.units) {
       const stats = state.server.stats();
@@ -401,16 +514,16 @@ export class WorkerMetrics {
   }
 
   /** Each unit's handler times over the window (all methods): the histogram's buckets now, less at the last snapshot. */
-  private async latencyWindows(): Promise<Map<string, LatencyBuckets>> {
+  private latencyWindows(): Map<string, LatencyBuckets> {
     const cumulative = new Map<string, number[]>();
-    for (const { labels, value, metricName } of (await this.duration.get()).values) {
-      const unit = String(labels.unit);
-      const le = (labels as { le?: string | number }).le;
+    for (const cell of this.duration.observed()) {
+      const unit = cell.labels.unit!;
       let counts = cumulative.get(unit);
       if (counts === undefined) cumulative.set(unit, (counts = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0)));
-      // Buckets by bound, and the total last (it stands for +Inf).
-      if (metricName === 'corpc_request_duration_seconds_count') counts[LATENCY_BUCKETS.length]! += value;
-      else if (metricName === 'corpc_request_duration_seconds_bucket' && le !== '+Inf') counts[LATENCY_BUCKETS.indexOf(Number(le))]! += value;
+      // Buckets by bound (cumulative), and the total last (it stands for +Inf).
+      let below = 0;
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) counts[i]! += below += cell.counts[i]!;
+      counts[LATENCY_BUCKETS.length]! += cell.count;
     }
     const windows = new Map<string, LatencyBuckets>();
     for (const [unit, counts] of cumulative) {
@@ -441,4 +554,3 @@ function emptyWindow(): UnitWindow {
     callers: null,
   };
 }
-

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { formatHostPort } from 'corpc/internal';
 import type { AdmissionConfig, RuntimeConfig } from './config.ts';
 import { methodNames } from './method-names.ts';
 import { ConfigError } from './schema.ts';
@@ -57,6 +58,8 @@ export interface RunPlan {
   readonly restart: RuntimeConfig['restart'];
   /** The entry secret, and the business table keyed by wire path (`corpc.demo.Gateway/Login`). */
   readonly priority: RuntimeConfig['priority'];
+  /** Every unit serves the reflection service. */
+  readonly reflection: boolean;
 }
 
 /** The ports a worker listens on: per unit, and the HTTP entry's (null without one). */
@@ -68,14 +71,15 @@ export interface BoundPorts {
 /** The address other processes reach a unit at when it listens on `host`. */
 export function reachable(host: string, port: number): string {
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return local.includes(':') ? `[${local}]:${port}` : `${local}:${port}`;
+  return formatHostPort(local, port);
 }
 
 export function makePlan(config: RuntimeConfig, module: ServiceModule, modulePath: string): RunPlan {
   const known = new Set(module.units.map((unit) => unit.name));
   const selected = config.units === undefined ? [...known] : config.units.split(',').map((name) => name.trim());
   for (const name of selected) {
-    if (!known.has(name)) throw new ConfigError('units', `no unit "${name}" in ${modulePath} (units: ${[...known].join(', ')})`);
+    if (!known.has(name))
+      throw new ConfigError('units', `no unit "${name}" in ${modulePath} (units: ${[...known].join(', ')})`);
   }
   const units: UnitPlan[] = [];
   const addresses: Record<string, string> = {};
@@ -86,7 +90,10 @@ export function makePlan(config: RuntimeConfig, module: ServiceModule, modulePat
     const address = settings?.address ?? (port === 0 ? undefined : reachable(config.host, port));
     if (address !== undefined) addresses[unit.name] = address;
     else if (!running) {
-      throw new ConfigError(`services.${unit.name}`, `"${unit.name}" is not run here (--units) and has port 0: give its address (services.${unit.name}.address) or its port`);
+      throw new ConfigError(
+        `services.${unit.name}`,
+        `"${unit.name}" is not run here (--units) and has port 0: give its address (services.${unit.name}.address) or its port`,
+      );
     }
     if (!running) continue;
     units.push({
@@ -102,7 +109,10 @@ export function makePlan(config: RuntimeConfig, module: ServiceModule, modulePat
   for (const [name, settings] of Object.entries(config.services)) {
     if (known.has(name)) continue;
     if (settings.address === undefined) {
-      throw new ConfigError(`services.${name}`, `"${name}" is not a unit of ${modulePath}; give its address or remove it`);
+      throw new ConfigError(
+        `services.${name}`,
+        `"${name}" is not a unit of ${modulePath}; give its address or remove it`,
+      );
     }
     addresses[name] = settings.address;
   }
@@ -129,6 +139,7 @@ export function makePlan(config: RuntimeConfig, module: ServiceModule, modulePat
     drainGraceMs: config.drain.graceMs,
     restart: config.restart,
     priority: { secret: config.priority.secret, business: businessTable(config.priority.business, module) },
+    reflection: config.reflection ?? module.reflection ?? false,
   };
 }
 
@@ -149,7 +160,10 @@ function businessTable(overrides: Readonly<Record<string, number>>, module: Serv
     const path = paths.get(name);
     if (path === undefined) {
       const known = [...new Set(paths.values())];
-      throw new ConfigError(`priority.business.${name}`, `no entry method by that name (entry methods: ${known.length === 0 ? 'none' : known.join(', ')})`);
+      throw new ConfigError(
+        `priority.business.${name}`,
+        `no entry method by that name (entry methods: ${known.length === 0 ? 'none' : known.join(', ')})`,
+      );
     }
     table[path] = level;
   }

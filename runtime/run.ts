@@ -70,7 +70,12 @@ function parseFlags(argv: string[]): Flags | BadFlags | 'help' {
   const { values, positionals } = parsed;
   if (values.help === true) return 'help';
   if (positionals.length !== 1) {
-    return { problem: positionals.length === 0 ? 'name a service module or directory' : `one module only, got ${positionals.join(' ')}` };
+    return {
+      problem:
+        positionals.length === 0
+          ? 'name a service module or directory'
+          : `one module only, got ${positionals.join(' ')}`,
+    };
   }
   const number = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
   const overrides: Flags['overrides'] = [];
@@ -88,7 +93,8 @@ function parseFlags(argv: string[]): Flags | BadFlags | 'help' {
   let basePort: number | undefined;
   if (values.port !== undefined) {
     const port = number(values.port);
-    if (typeof port !== 'number' || port > 65535) return { problem: `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}` };
+    if (typeof port !== 'number' || port > 65535)
+      return { problem: `--port: expected integer in 0..65535, got ${JSON.stringify(values.port)}` };
     basePort = port;
   }
   return { module: positionals[0]!, configFile: values.config, overrides, basePort };
@@ -97,7 +103,12 @@ function parseFlags(argv: string[]): Flags | BadFlags | 'help' {
 async function configure(flags: Flags, module: ServiceModule, modulePath: string): Promise<RunPlan> {
   let raw: Record<string, unknown> = flags.configFile === undefined ? {} : await readConfigFile(flags.configFile);
   const sources: ConfigSources = new Map();
-  raw = applyEnvironment(raw, process.env, module.units.map((unit) => unit.name), sources);
+  raw = applyEnvironment(
+    raw,
+    process.env,
+    module.units.map((unit) => unit.name),
+    sources,
+  );
   if (flags.basePort !== undefined) {
     for (const [index, unit] of module.units.entries()) {
       setPath(raw, `services.${unit.name}.port`, flags.basePort === 0 ? 0 : flags.basePort + index);
@@ -187,7 +198,8 @@ export async function main(argv: string[]): Promise<number> {
 /** The banner, with the ports the workers listen on (`ports`: port-0 settings made concrete). */
 function printBanner(plan: RunPlan, ports: BoundPorts, module: ServiceModule, adminPort: number): void {
   const lines = [`corpc: ${plan.units.length} unit(s) in ${plan.workers} worker(s), ready`];
-  for (const unit of plan.units) lines.push(`  unit ${unit.name.padEnd(12)} ${plan.host}:${ports.units[unit.name]}${unit.entry ? '  (entry)' : ''}`);
+  for (const unit of plan.units)
+    lines.push(`  unit ${unit.name.padEnd(12)} ${plan.host}:${ports.units[unit.name]}${unit.entry ? '  (entry)' : ''}`);
   const admin = `http://${plan.admin.host}:${adminPort}`;
   if (plan.http !== null) lines.push(`  http entry        http://${plan.http.host}:${ports.http}`);
   lines.push(`  admin             ${admin}  (/healthz /readyz /metrics)`, `  dashboard         ${admin}/dashboard`);

@@ -50,7 +50,14 @@ export function number(min: number, max = Number.MAX_VALUE): Schema<number> {
   return numeric('number', Number.isFinite, /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, min, max, Number.MAX_VALUE);
 }
 
-function numeric(kind: string, valid: (value: number) => boolean, text: RegExp, min: number, max: number, unbounded: number): Schema<number> {
+function numeric(
+  kind: string,
+  valid: (value: number) => boolean,
+  text: RegExp,
+  min: number,
+  max: number,
+  unbounded: number,
+): Schema<number> {
   const expected = max === unbounded ? `${kind} ≥ ${min}` : `${kind} in ${min}..${max}`;
   return {
     expected,
@@ -130,7 +137,9 @@ type ValueOf<N> = N extends Schema<infer T> ? T : never;
 export type Infer<S extends Shape, D> = {
   readonly [K in keyof S as K extends keyof D ? K : S[K] extends { whenMissing: object } ? K : never]: ValueOf<S[K]>;
 } & {
-  readonly [K in keyof S as K extends keyof D ? never : S[K] extends { whenMissing: object } ? never : K]?: ValueOf<S[K]>;
+  readonly [K in keyof S as K extends keyof D ? never : S[K] extends { whenMissing: object } ? never : K]?: ValueOf<
+    S[K]
+  >;
 };
 
 /** The value type a schema checks for. */
@@ -172,7 +181,8 @@ export function record<T>(values: Schema<T>): Schema<Readonly<Record<string, T>>
     check(value, path) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'object', value);
       const out: Record<string, T> = {};
-      for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = values.check(item, join(path, key));
+      for (const [key, item] of Object.entries(value as Record<string, unknown>))
+        out[key] = values.check(item, join(path, key));
       return Object.freeze(out);
     },
     fromEnv: (text) => text,

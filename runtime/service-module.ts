@@ -1,7 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ServiceClient, ServiceDescriptor, ServiceHandlers } from 'corpc';
+import type {
+  ClientInterceptor,
+  Health,
+  ServerInterceptor,
+  ServiceClient,
+  ServiceDescriptor,
+  ServiceHandlers,
+} from 'corpc';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.ts';
 
@@ -20,6 +27,11 @@ export interface ServiceEnv {
   readonly logger: Logger;
   /** A client for another unit of the process group (or any unit configured under `services`), by name. */
   client<S extends ServiceDescriptor>(service: S, unit: string): ServiceClient<S>;
+  /**
+   * This worker's health statuses of the unit (its server's `health`): `env.health.set('', 'NOT_SERVING')`
+   * while a dependency is down makes `/readyz` answer 503 (docs/health.md).
+   */
+  readonly health: Health;
 }
 
 export interface ServiceUnit<S extends ServiceDescriptor = ServiceDescriptor> {
@@ -34,10 +46,20 @@ export interface ServiceUnit<S extends ServiceDescriptor = ServiceDescriptor> {
   handlers(env: ServiceEnv): ServiceHandlers<S> | Promise<ServiceHandlers<S>>;
 }
 
+/** Interceptors for the whole process group: every unit's server and the HTTP entry (`server`), every client of a unit (`client`). */
+export interface ModuleInterceptors {
+  readonly server?: readonly ServerInterceptor[];
+  readonly client?: readonly ClientInterceptor[];
+}
+
 export interface ServiceModule {
   readonly units: readonly ServiceUnit[];
+  /** Run around every call the units serve and make (`openTelemetry()` from corpc/opentelemetry gives a pair). */
+  readonly interceptors?: ModuleInterceptors;
   /** The request `corpc run` prints as a ready-to-paste curl line (`method` is `<Service>/<Method>`, as the HTTP entry routes it). */
   readonly example?: { readonly method: string; readonly body: unknown };
+  /** Serve the reflection service on every unit, unless the config says otherwise (`reflection`). Default false. */
+  readonly reflection?: boolean;
 }
 
 /** Declares one unit with its handler types checked against its descriptor. */
@@ -63,6 +85,15 @@ export async function loadServiceModule(path: string): Promise<ServiceModule> {
   if (module === undefined || !Array.isArray(module.units) || module.units.length === 0) {
     throw new Error(`${path}: the default export must be { units: [...] } with at least one unit (see defineUnit)`);
   }
+  const interceptors: unknown = module.interceptors;
+  if (
+    interceptors !== undefined &&
+    (typeof interceptors !== 'object' || interceptors === null || Array.isArray(interceptors))
+  ) {
+    throw new Error(
+      `${path}: interceptors must be { server?: [...], client?: [...] }, got ${Array.isArray(interceptors) ? 'an array' : String(interceptors)}`,
+    );
+  }
   const names = new Set<string>();
   for (const [index, unit] of module.units.entries()) {
     const where = `${path}: units[${index}]`;
@@ -77,6 +108,9 @@ export async function loadServiceModule(path: string): Promise<ServiceModule> {
     if (!Number.isInteger(unit.port) || unit.port < 0 || unit.port > 65535) {
       throw new Error(`${where} (${unit.name}): port must be an integer in 0..65535, got ${String(unit.port)}`);
     }
+  }
+  if (module.reflection !== undefined && typeof module.reflection !== 'boolean') {
+    throw new Error(`${path}: reflection must be true or false, got ${JSON.stringify(module.reflection)}`);
   }
   return module as ServiceModule;
 }

@@ -2,11 +2,18 @@ import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Registry,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 import type { Logger } from 'pino';
 import type { AdminSource } from './admin.ts';
 import { DashboardHistory, dashboardView, type DashboardView } from './dashboard.ts';
-import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
+import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type UnitHealth, type WorkerMessage } from './ipc.ts';
 import { reachable, type BoundPorts, type RunPlan } from './plan.ts';
 
 /**
@@ -34,6 +41,8 @@ interface Slot {
   restartTimer: NodeJS.Timeout | null;
   /** To be started once the first worker has bound the group's port-0 ports. */
   waitingForPorts: boolean;
+  /** The worker's health of each unit, as it last reported (with `ready`, then on each change). */
+  health: UnitHealth;
 }
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -51,7 +60,10 @@ export class Supervisor implements AdminSource {
   private readonly history = new DashboardHistory();
   private readonly businessNames: Record<string, string[]> = {};
   private historyTimer: NodeJS.Timeout | null = null;
-  private readonly metricRequests = new Map<number, { pending: Set<number>; results: MetricsJson[]; done: () => void }>();
+  private readonly metricRequests = new Map<
+    number,
+    { pending: Set<number>; results: MetricsJson[]; done: () => void }
+  >();
   private nextMetricsId = 1;
   private readonly registry = new Registry();
   private readonly restarts: Counter;
@@ -82,11 +94,16 @@ export class Supervisor implements AdminSource {
       givenUp: false,
       restartTimer: null,
       waitingForPorts: false,
+      health: {},
     }));
     this.sharesFreePorts = plan.units.some((unit) => unit.port === 0) || plan.http?.port === 0;
     const registers = [this.registry];
     this.registry.setDefaultLabels({ worker: 'supervisor' });
-    this.restarts = new Counter({ name: 'corpc_worker_restarts_total', help: 'Workers replaced after they died', registers });
+    this.restarts = new Counter({
+      name: 'corpc_worker_restarts_total',
+      help: 'Workers replaced after they died',
+      registers,
+    });
     const slots = this.slots;
     new Gauge({
       name: 'corpc_workers',
@@ -104,20 +121,39 @@ export class Supervisor implements AdminSource {
         this.set(slots.filter((slot) => slot.givenUp).length);
       },
     });
-    for (const [path, business] of Object.entries(plan.priority.business)) (this.businessNames[business] ??= []).push(path);
+    for (const [path, business] of Object.entries(plan.priority.business))
+      (this.businessNames[business] ??= []).push(path);
     // Workers send their snapshots on the second (worker.ts); a point is made 400 ms later, so a
     // worker's snapshot is in time unless its event loop is that late.
-    this.historyTimer = setTimeout(() => {
-      this.historyTimer = setInterval(() => this.history.tick(), 1000).unref();
-      this.history.tick();
-    }, 1400 - (Date.now() % 1000)).unref();
+    this.historyTimer = setTimeout(
+      () => {
+        this.historyTimer = setInterval(() => this.history.tick(), 1000).unref();
+        this.history.tick();
+      },
+      1400 - (Date.now() % 1000),
+    ).unref();
     cluster.setupPrimary({ exec: workerFile, execArgv: process.execArgv });
     cluster.on('message', (worker, message) => this.onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
   }
 
+  /** Running, with a live worker, and every live worker's units SERVING (their servers' health). */
   get ready(): boolean {
-    return this.state === 'running' && this.liveWorkers > 0;
+    return (
+      this.state === 'running' &&
+      this.liveWorkers > 0 &&
+      Object.values(this.units).every((status) => status === 'SERVING')
+    );
+  }
+
+  /** Each unit's health over the live workers: NOT_SERVING when any of them says so. */
+  get units(): UnitHealth {
+    const units: UnitHealth = {};
+    for (const slot of this.slots) {
+      if (!slot.ready) continue;
+      for (const [unit, status] of Object.entries(slot.health)) if (units[unit] !== 'NOT_SERVING') units[unit] = status;
+    }
+    return units;
   }
 
   get draining(): boolean {
@@ -152,7 +188,8 @@ export class Supervisor implements AdminSource {
       slot.waitingForPorts = false;
     }
     const waiting = new Promise<void>((resolve) => (this.exited = resolve));
-    for (const slot of this.slots) if (slot.worker !== null) this.send(slot.worker, { corpc: 'drain', graceMs: this.plan.drainGraceMs });
+    for (const slot of this.slots)
+      if (slot.worker !== null) this.send(slot.worker, { corpc: 'drain', graceMs: this.plan.drainGraceMs });
     this.checkAllExited();
     // A worker that does not finish within the grace period (plus a margin) is killed.
     const force = setTimeout(() => this.kill(), this.plan.drainGraceMs + 2000);
@@ -198,7 +235,11 @@ export class Supervisor implements AdminSource {
   }
 
   view(since: number | null = null): DashboardView {
-    return dashboardView(this.history, { ready: this.ready, draining: this.draining, workers: this.liveWorkers, businessNames: this.businessNames }, since);
+    return dashboardView(
+      this.history,
+      { ready: this.ready, draining: this.draining, workers: this.liveWorkers, businessNames: this.businessNames },
+      since,
+    );
   }
 
   private fork(slot: Slot): void {
@@ -207,7 +248,10 @@ export class Supervisor implements AdminSource {
     // Another worker is binding the group's free ports: start this one when they are known.
     slot.waitingForPorts = this.sharesFreePorts && this.shared === null && this.slots.some((s) => s.worker !== null);
     if (slot.waitingForPorts) return;
-    const worker = cluster.fork({ [PLAN_ENV]: JSON.stringify(this.workerPlan()), CORPC_WORKER_SLOT: String(slot.index) });
+    const worker = cluster.fork({
+      [PLAN_ENV]: JSON.stringify(this.workerPlan()),
+      CORPC_WORKER_SLOT: String(slot.index),
+    });
     slot.worker = worker;
     this.logger.debug({ worker: worker.id, slot: slot.index }, 'worker started');
   }
@@ -239,6 +283,7 @@ export class Supervisor implements AdminSource {
     switch (message.corpc) {
       case 'ready':
         slot.ready = true;
+        slot.health = message.health;
         if (this.shared === null) {
           this.shared = message.ports;
           for (const waiting of this.slots) if (waiting.waitingForPorts) this.fork(waiting);
@@ -248,13 +293,17 @@ export class Supervisor implements AdminSource {
           this.state = 'running';
           this.startWaiter?.resolve();
           this.startWaiter = null;
-        } else if (this.state === 'running') this.logger.info({ worker: worker.id, slot: slot.index }, 'replacement worker ready');
+        } else if (this.state === 'running')
+          this.logger.info({ worker: worker.id, slot: slot.index }, 'replacement worker ready');
         return;
       case 'failed':
         if (this.state === 'starting') {
           this.startWaiter?.reject(new Error(message.message));
           this.startWaiter = null;
         }
+        return;
+      case 'health':
+        slot.health = message.health;
         return;
       case 'snapshot':
         this.history.add(message.snapshot);
@@ -306,7 +355,10 @@ export class Supervisor implements AdminSource {
     const { initialBackoffMs, maxBackoffMs } = this.plan.restart;
     const backoff = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (slot.crashes.length - 1));
     this.restarts.inc();
-    this.logger.warn({ worker: worker.id, slot: slot.index, backoffMs: backoff }, `worker died (${how}); replacing it in ${backoff} ms`);
+    this.logger.warn(
+      { worker: worker.id, slot: slot.index, backoffMs: backoff },
+      `worker died (${how}); replacing it in ${backoff} ms`,
+    );
     slot.restartTimer = setTimeout(() => this.fork(slot), backoff);
   }
 

@@ -5,14 +5,22 @@
  * says so; it never acts on SIGINT/SIGTERM itself (the supervisor owns shutdown).
  */
 import cluster from 'node:cluster';
-import { createChannel, createClient, createServer, type Channel, type EntryOptions, type Server, type ServiceDescriptor } from 'corpc';
+import {
+  createChannel,
+  createClient,
+  createServer,
+  type Channel,
+  type EntryOptions,
+  type Server,
+  type ServiceDescriptor,
+} from 'corpc';
 import { EntryPriorities, defaultResolver } from 'corpc/internal';
 import { HttpEntry, type EntryService } from './http-entry.ts';
-import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type WorkerMessage } from './ipc.ts';
+import { PLAN_ENV, isCorpcMessage, type SupervisorMessage, type UnitHealth, type WorkerMessage } from './ipc.ts';
 import { createLogger } from './logger.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { reachable, type RunPlan } from './plan.ts';
-import { loadServiceModule, type ServiceEnv } from './service-module.ts';
+import { loadServiceModule, type ModuleInterceptors, type ServiceEnv } from './service-module.ts';
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
@@ -30,13 +38,15 @@ const metrics = new WorkerMetrics(workerId);
 metrics.setResolverSource(() => defaultResolver().stats());
 /** How entry servers (and the HTTP entry, identically) assign priorities. */
 const entryOptions: EntryOptions = { secret: plan.priority.secret, businessPriorities: plan.priority.business };
-const servers: { name: string; server: Server }[] = [];
+const servers: { name: string; server: Server; service: string }[] = [];
 /** Where the units are: the plan's addresses, and those of port-0 units once this worker knows their port. */
 const addresses: Record<string, string> = { ...plan.addresses };
 /** The ports this worker listens on (reported with `ready`). */
 const ports: { units: Record<string, number>; http: number | null } = { units: {}, http: null };
 const channels = new Map<string, Channel>();
 let httpEntry: HttpEntry | null = null;
+/** The module's interceptors (set once it is loaded, before any channel or server exists). */
+let interceptors: ModuleInterceptors = {};
 let draining: Promise<void> | null = null;
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
@@ -49,9 +59,11 @@ function channelTo(unit: string): Channel {
   if (channel === undefined) {
     const address = addresses[unit];
     if (address === undefined) {
-      throw new Error(`no unit "${unit}": name one of ${Object.keys(addresses).join(', ')}, or add services.${unit}.address to the config`);
+      throw new Error(
+        `no unit "${unit}": name one of ${Object.keys(addresses).join(', ')}, or add services.${unit}.address to the config`,
+      );
     }
-    channel = createChannel(address);
+    channel = createChannel(address, { interceptors: interceptors.client ?? [] });
     channels.set(unit, channel);
     metrics.addChannel(unit, channel);
   }
@@ -64,16 +76,23 @@ function channelTo(unit: string): Channel {
  * fails its start if it got another one (the workers that held it died in the meantime): the
  * supervisor replaces it, and its replacement binds the group's port by number.
  */
-async function bind(what: string, listen: () => Promise<{ port: number }>, expected: number | undefined): Promise<number> {
+async function bind(
+  what: string,
+  listen: () => Promise<{ port: number }>,
+  expected: number | undefined,
+): Promise<number> {
   const { port } = await listen();
   if (expected !== undefined && port !== expected) {
-    throw new Error(`${what}: node:cluster gave port ${port}, the group listens on ${expected}; the workers that held it are gone`);
+    throw new Error(
+      `${what}: node:cluster gave port ${port}, the group listens on ${expected}; the workers that held it are gone`,
+    );
   }
   return port;
 }
 
 async function start(): Promise<void> {
   const module = await loadServiceModule(plan!.modulePath);
+  interceptors = module.interceptors ?? {};
   const entries: EntryService[] = [];
   const host = plan!.host;
   const units = plan!.units.map((unitPlan) => ({
@@ -85,10 +104,16 @@ async function start(): Promise<void> {
       ...(unitPlan.maxFrameBytes === undefined ? {} : { maxFrameBytes: unitPlan.maxFrameBytes }),
       admission: unitPlan.admission,
       entry: entryOptions,
+      interceptors: interceptors.server ?? [],
+      reflection: plan!.reflection,
     }),
   }));
   const listen = ({ unitPlan, server }: (typeof units)[number]) =>
-    bind(`unit ${unitPlan.name}`, () => server.listen({ port: unitPlan.port, host }), plan!.sharedPorts?.units[unitPlan.name]);
+    bind(
+      `unit ${unitPlan.name}`,
+      () => server.listen({ port: unitPlan.port, host }),
+      plan!.sharedPorts?.units[unitPlan.name],
+    );
   // The first worker of the group: units on port 0 listen before any handler is built, so that
   // the units calling them know their address. Nobody knows these ports yet, so no call comes in
   // before their services are added; later workers get the ports in the plan and listen last.
@@ -105,12 +130,16 @@ async function start(): Promise<void> {
       config: { port: unitPlan.port, address: addresses[unit.name]!, admission: unitPlan.admission },
       logger: logger.child({ unit: unit.name }),
       client: <S extends ServiceDescriptor>(service: S, name: string) => createClient(service, channelTo(name)),
+      health: server.health,
     };
     metrics.addUnit(unit.name, server);
     const handlers = await unit.handlers(env);
     server.addService(unit.service, metrics.instrument(unit.name, unit.service, handlers));
     if (!early.has(entry)) ports.units[unit.name] = await listen(entry);
-    servers.push({ name: unit.name, server });
+    servers.push({ name: unit.name, server, service: unit.service.name });
+    server.health.subscribe(() => {
+      if (draining === null) send({ corpc: 'health', health: unitHealth() });
+    });
     if (unitPlan.entry) entries.push({ service: unit.service, channel: channelTo(unit.name) });
   }
   if (plan!.http !== null) {
@@ -119,11 +148,23 @@ async function start(): Promise<void> {
       services: entries,
       priorities: new EntryPriorities(entryOptions),
       logger: logger.child({ unit: 'http' }),
-      onRequest: (route, status, business, seconds, actions) => metrics.recordHttp(route, status, business, seconds, actions),
+      interceptors: interceptors.server ?? [],
+      onRequest: (route, status, business, seconds, actions) =>
+        metrics.recordHttp(route, status, business, seconds, actions),
     });
     const entry = httpEntry;
     ports.http = await bind('the HTTP entry', () => entry.listen(), plan!.sharedPorts?.http ?? undefined);
   }
+}
+
+/** Each unit's status for `/readyz`: SERVING when its server and its service both are. */
+function unitHealth(): UnitHealth {
+  const health: UnitHealth = {};
+  for (const { name, server, service } of servers) {
+    health[name] =
+      server.health.get('') === 'SERVING' && server.health.get(service) === 'SERVING' ? 'SERVING' : 'NOT_SERVING';
+  }
+  return health;
 }
 
 /** Stops the HTTP entry, then each unit in the module's order (callers before callees), then the clients. */
@@ -152,14 +193,17 @@ process.on('message', (message: unknown) => {
 
 try {
   await start();
-  send({ corpc: 'ready', ports });
+  send({ corpc: 'ready', ports, health: unitHealth() });
   logger.debug({ ports }, 'worker ready');
   // On the second, as the supervisor expects (supervisor.ts makes its history point 400 ms later).
   const sendSnapshot = (): void => void metrics.snapshot().then((snapshot) => send({ corpc: 'snapshot', snapshot }));
-  setTimeout(() => {
-    sendSnapshot();
-    setInterval(sendSnapshot, 1000).unref();
-  }, 1000 - (Date.now() % 1000)).unref();
+  setTimeout(
+    () => {
+      sendSnapshot();
+      setInterval(sendSnapshot, 1000).unref();
+    },
+    1000 - (Date.now() % 1000),
+  ).unref();
 } catch (error) {
   logger.error({ err: error }, 'worker failed to start');
   send({ corpc: 'failed', message: (error as Error).message });

@@ -12,6 +12,7 @@ await build({
   entryPoints: {
     'framework/index': 'framework/index.ts',
     'framework/internal': 'framework/internal.ts',
+    'framework/opentelemetry': 'framework/opentelemetry.ts',
     'runtime/cli': 'runtime/cli.ts',
     'runtime/worker': 'runtime/worker.ts',
     'runtime/index': 'runtime/index.ts',
@@ -37,7 +38,7 @@ execFileSync(
 
 // The `require` entries: `require('corpc')` loads the same ES module as `import` (Node's
 // require(esm)), never a second copy of the library; where Node cannot, it says so.
-for (const entry of ['framework/index', 'framework/internal', 'runtime/index']) {
+for (const entry of ['framework/index', 'framework/internal', 'framework/opentelemetry', 'runtime/index']) {
   const file = entry.slice(entry.indexOf('/') + 1);
   writeFileSync(
     join('dist', `${entry}.cjs`),

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ADMIT_ALL, AdmissionController, CallerLevel, USER_LEVELS, compoundLevel } from 'corpc';
+import { USER_LEVELS } from 'corpc';
+import { ADMIT_ALL, AdmissionController, CalleeLevelCache, compoundLevel } from 'corpc/internal';
 
 /** Below it, a calm worker raises its level in proportion to its idle capacity (dagor-policy.ts). */
 const TARGET_UTILIZATION = 0.9;
@@ -68,7 +69,14 @@ function controllerAtZero(queued = 0): AdmissionController {
  * Drives one window of `controller` by hand: arrivals at `levels`, `started` of them waiting
  * `waitMs`, the worker as busy as `utilization` (fully, unless given).
  */
-function driveWindow(controller: AdmissionController, at: number, levels: readonly number[], started: number, waitMs: number, utilization = 1): number {
+function driveWindow(
+  controller: AdmissionController,
+  at: number,
+  levels: readonly number[],
+  started: number,
+  waitMs: number,
+  utilization = 1,
+): number {
   const counters = controller.methodCounters('Sim/work');
   for (const level of levels) controller.arrive(level, at, counters);
   for (let i = 0; i < started; i++) controller.start(waitMs, at, 0, counters);
@@ -196,7 +204,10 @@ for (const callersFilter of [false, true]) {
     assert.ok(low >= 800, `admitted fell to ${low}: ${settled.join(' ')}`);
     assert.ok(high <= 1100, `admitted rose to ${high}: ${settled.join(' ')}`);
     // Never back to admitting everything.
-    assert.ok(settled.every((n) => n < 2048), settled.join(' '));
+    assert.ok(
+      settled.every((n) => n < 2048),
+      settled.join(' '),
+    );
   });
 }
 
@@ -425,7 +436,7 @@ test("a worker's slots' utilisation is the time-average of its running handlers 
 });
 
 test("a caller's cached level sheds what lies above it, with one probe per 100 ms, and expires", () => {
-  const cached = new CallerLevel(1000);
+  const cached = new CalleeLevelCache(1000);
   cached.update(compoundLevel(0, 50), 0);
   assert.not.ok(cached.sheds(compoundLevel(0, 50), 10));
   assert.ok(cached.sheds(compoundLevel(10, 0), 10));

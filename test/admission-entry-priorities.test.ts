@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LOWEST_BUSINESS_PRIORITY, USER_LEVELS, createClient, defineService, method, priorityHour, userPriority } from 'corpc';
+import { LOWEST_BUSINESS_PRIORITY, USER_LEVELS, defineService, method, priorityHour, userPriority } from 'corpc';
 import { Echo, echoHandlers, type ContextView } from '../services/echo/echo.ts';
-import { serve } from './helpers/servers.ts';
+import { scopedTest } from './helpers/scope.ts';
 
 const SECRET = 'shared-entry-secret';
 
@@ -26,52 +26,49 @@ test('user priority: a keyed hash of the user id, stable within the hour, rotati
   for (let h = 0; h < 50; h++) levels.add(userPriority('alice', SECRET, hour + h));
   assert.ok(levels.size > 20, `${levels.size} distinct levels over 50 hours`);
   const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
-  assert.ok(users.some((user) => userPriority(user, 'another-secret', hour) !== userPriority(user, SECRET, hour)), 'the secret keys the hash');
+  assert.ok(
+    users.some((user) => userPriority(user, 'another-secret', hour) !== userPriority(user, SECRET, hour)),
+    'the secret keys the hash',
+  );
 });
 
-test('an entry service assigns priorities and ignores the caller’s; they survive two more hops', async () => {
-  const back = await serve(Echo, echoHandlers());
-  const backClient = createClient(Echo, back.target);
+scopedTest('an entry service assigns priorities and ignores the caller’s; they survive two more hops', async (t) => {
+  const back = await t.serve(Echo, echoHandlers());
+  const backClient = t.client(Echo, back.target);
   const handler = async () => ({ front: await backClient.inspect({}), back: await backClient.inspect({}) });
-  const front = await serve(
+  const front = await t.serve(
     Front,
     { checkout: handler, browse: handler },
     { entry: { secret: SECRET, businessPriorities: { 'Front/browse': 20 } } },
   );
-  const client = createClient(Front, front.target);
-  try {
-    const expectedUser = userPriority('alice', SECRET);
-    // The outside caller claims the highest priorities; the entry overrides them.
-    const reply = await client.checkout({}, { businessPriority: 0, userPriority: 0, metadata: { 'user-id': 'alice' } });
-    for (const seen of [reply.front, reply.back]) {
-      assert.is(seen.businessPriority, 7);
-      assert.is(seen.userPriority, expectedUser);
-    }
-    const browse = await client.browse({}, { businessPriority: 0, metadata: { 'user-id': 'alice' } });
-    assert.is(browse.back.businessPriority, 20, 'the config table overrides the descriptor');
-    assert.is(browse.back.userPriority, expectedUser);
-  } finally {
-    await client.close();
-    await front.server.close();
-    await backClient.close();
-    await back.server.close();
+  const client = t.client(Front, front.target);
+  const expectedUser = userPriority('alice', SECRET);
+  // The outside caller claims the highest priorities; the entry overrides them.
+  const reply = await client.checkout({}, { businessPriority: 0, userPriority: 0, metadata: { 'user-id': 'alice' } });
+  for (const seen of [reply.front, reply.back]) {
+    assert.is(seen.businessPriority, 7);
+    assert.is(seen.userPriority, expectedUser);
   }
+  const browse = await client.browse({}, { businessPriority: 0, metadata: { 'user-id': 'alice' } });
+  assert.is(browse.back.businessPriority, 20, 'the config table overrides the descriptor');
+  assert.is(browse.back.userPriority, expectedUser);
 });
 
-test('a method an entry does not rank gets the lowest business priority', async () => {
+scopedTest('a method an entry does not rank gets the lowest business priority', async (t) => {
   const Shop = defineService('Shop', { misc: method<Record<string, never>, ContextView>() }, { entry: true });
-  const { server, target } = await serve(Shop, {
+  const { target } = await t.serve(Shop, {
     async misc(_request, ctx) {
-      return { remainingMs: 0, businessPriority: ctx.businessPriority, userPriority: ctx.userPriority, traceId: '', metadata: {} };
+      return {
+        remainingMs: 0,
+        businessPriority: ctx.businessPriority,
+        userPriority: ctx.userPriority,
+        traceId: '',
+        metadata: {},
+      };
     },
   });
-  const client = createClient(Shop, target);
-  try {
-    assert.is((await client.misc({}, { businessPriority: 0 })).businessPriority, LOWEST_BUSINESS_PRIORITY);
-  } finally {
-    await client.close();
-    await server.close();
-  }
+  const client = t.client(Shop, target);
+  assert.is((await client.misc({}, { businessPriority: 0 })).businessPriority, LOWEST_BUSINESS_PRIORITY);
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { attributeLoopDelay, percentile } from 'corpc/internal';
 test('the window percentile is the same value a full sort gives, duplicates and all', () => {
   const scratch = new Float64Array(2048);
   let seed = 7;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (const n of [1, 2, 3, 10, 100, 2047, 2048, 5000]) {
     for (const spread of [1000, 3]) {
       const samples = new Float64Array(Math.min(n, 2048));

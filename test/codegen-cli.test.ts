@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { scopedTest } from './helpers/scope.ts';
 
 interface Run {
   code: number;
@@ -45,9 +46,11 @@ test('bad usage exits 2 with a message and the usage text', async () => {
   assert.match(help.stdout, /usage: corpc gen/);
 });
 
-test('gen writes one module per file; --check exits 1 once one is stale; IDL errors exit 1 and write nothing', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'corpc-gen-cli-'));
-  try {
+scopedTest(
+  'gen writes one module per file; --check exits 1 once one is stale; IDL errors exit 1 and write nothing',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'corpc-gen-cli-'));
+    t.defer(() => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, 'out');
     cpSync('test/fixtures/codegen/shop.proto', join(dir, 'idl', 'shop.proto'));
     cpSync('test/fixtures/codegen/common.proto', join(dir, 'idl', 'common.proto'));
@@ -56,23 +59,27 @@ test('gen writes one module per file; --check exits 1 once one is stale; IDL err
     assert.ok(existsSync(join(out, 'shop.ts')) && existsSync(join(out, 'common.ts')));
 
     assert.is((await corpc('gen', join(dir, 'idl'), '--out', out, '--check')).code, 0);
-    writeFileSync(join(out, 'shop.ts'), readFileSync(join(out, 'shop.ts'), 'utf8') + '// edited\n');
+    writeFileSync(join(out, 'shop.ts'), `${readFileSync(join(out, 'shop.ts'), 'utf8')}// edited\n`);
     const stale = await corpc('gen', join(dir, 'idl'), '--out', out, '--check');
     assert.is(stale.code, 1);
     assert.match(stale.stderr, /shop\.ts is out of date/);
     assert.not.match(stale.stderr, /common\.ts/);
 
-    writeFileSync(join(dir, 'idl', 'bad.proto'), 'syntax = "proto3";\nmessage Transfer {\n  Acount from = 1;\n  int32 x = 1;\n}\n');
+    writeFileSync(
+      join(dir, 'idl', 'bad.proto'),
+      'syntax = "proto3";\nmessage Transfer {\n  Acount from = 1;\n  int32 x = 1;\n}\n',
+    );
     const broken = await corpc('gen', join(dir, 'idl', 'bad.proto'), '--out', join(dir, 'never'));
     assert.is(broken.code, 1);
     assert.match(broken.stderr, /bad\.proto:3:3: unknown type 'Acount' \[unknown-type\]/);
-    assert.match(broken.stderr, /bad\.proto:4:13: field number 1 is already used by 'from' in 'Transfer' \[duplicate-number\]/);
+    assert.match(
+      broken.stderr,
+      /bad\.proto:4:13: field number 1 is already used by 'from' in 'Transfer' \[duplicate-number\]/,
+    );
     assert.match(broken.stderr, /2 errors; nothing was written/);
     assert.not.ok(existsSync(join(dir, 'never')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 test('an unknown corpc command exits 2 and lists gen', async () => {
   const run = await corpc('nope');

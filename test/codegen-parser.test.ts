@@ -12,7 +12,11 @@ function problems(files: Record<string, string>): { list: string[]; diagnostics:
   const dir = mkdtempSync(join(tmpdir(), 'corpc-idl-'));
   try {
     for (const [name, source] of Object.entries(files)) writeFileSync(join(dir, name), source);
-    const { diagnostics } = compile(Object.keys(files).slice(0, 1).map((name) => join(dir, name)));
+    const { diagnostics } = compile(
+      Object.keys(files)
+        .slice(0, 1)
+        .map((name) => join(dir, name)),
+    );
     return { list: diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`), diagnostics };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -33,21 +37,42 @@ test('a valid file parses into its declarations', () => {
      service S { option (corpc.entry) = true; rpc Do(Outer) returns (Outer.Inner) { option (corpc.timeout_ms) = 300; } }`,
   );
   assert.is(file.package, 'a.b');
-  assert.equal(file.imports.map((i) => i.path), ['other.proto']);
+  assert.equal(
+    file.imports.map((i) => i.path),
+    ['other.proto'],
+  );
   const outer = file.messages[0]!;
-  assert.equal(outer.fields.map((f) => [f.name, f.label, f.type.name, f.mapKey?.name, f.oneof]), [
-    ['inners', 'repeated', 'Inner', undefined, undefined],
-    ['byName', undefined, 'Inner', 'string', undefined],
-    ['s', undefined, 'string', undefined, 'pick'],
-    ['n', undefined, 'int64', undefined, 'pick'],
-    ['flag', 'optional', 'bool', undefined, undefined],
+  assert.equal(
+    outer.fields.map((f) => [f.name, f.label, f.type.name, f.mapKey?.name, f.oneof]),
+    [
+      ['inners', 'repeated', 'Inner', undefined, undefined],
+      ['byName', undefined, 'Inner', 'string', undefined],
+      ['s', undefined, 'string', undefined, 'pick'],
+      ['n', undefined, 'int64', undefined, 'pick'],
+      ['flag', 'optional', 'bool', undefined, undefined],
+    ],
+  );
+  assert.equal(outer.reservedNumbers, [
+    { from: 6, to: 6 },
+    { from: 8, to: 536_870_911 },
   ]);
-  assert.equal(outer.reservedNumbers, [{ from: 6, to: 6 }, { from: 8, to: 536_870_911 }]);
   assert.is(outer.messages[0]!.name, 'Inner');
-  assert.equal(file.enums[0]!.values.map((v) => [v.name, v.number]), [['E_ZERO', 0], ['E_ONE', 1]]);
+  assert.equal(
+    file.enums[0]!.values.map((v) => [v.name, v.number]),
+    [
+      ['E_ZERO', 0],
+      ['E_ONE', 1],
+    ],
+  );
   const service = file.services[0]!;
-  assert.equal(service.options.map((o) => [o.name, o.value]), [['(corpc.entry)', true]]);
-  assert.equal(service.rpcs[0]!.options.map((o) => [o.name, o.value]), [['(corpc.timeout_ms)', 300]]);
+  assert.equal(
+    service.options.map((o) => [o.name, o.value]),
+    [['(corpc.entry)', true]],
+  );
+  assert.equal(
+    service.rpcs[0]!.options.map((o) => [o.name, o.value]),
+    [['(corpc.timeout_ms)', 300]],
+  );
   assert.equal([service.rpcs[0]!.input.name, service.rpcs[0]!.output.name], ['Outer', 'Outer.Inner']);
 });
 
@@ -61,7 +86,10 @@ message Transfer {
   });
   assert.equal(list, ['4:3 unknown-type']);
   assert.ok(diagnostics[0]!.file.endsWith('bank.proto'));
-  assert.match(formatDiagnostic(diagnostics[0]!), /bank\.proto:4:3: unknown type 'Acount' \(did you mean 'Account'\?\) \[unknown-type\]$/);
+  assert.match(
+    formatDiagnostic(diagnostics[0]!),
+    /bank\.proto:4:3: unknown type 'Acount' \(did you mean 'Account'\?\) \[unknown-type\]$/,
+  );
 });
 
 test('all the errors of a file are reported at once, syntax and meaning alike', () => {
@@ -86,7 +114,6 @@ message B { B self = 1; optional B parent = 2; }
   });
   assert.equal(list, [
     '7:9 syntax', // a field without a name
-    '13:13 unsupported', // streams
     '4:9 duplicate-name',
     '5:17 duplicate-number',
     '6:3 unknown-type',
@@ -96,6 +123,45 @@ message B { B self = 1; optional B parent = 2; }
     '12:23 wrong-kind', // an enum as an rpc output
     '14:7 duplicate-name', // `close` is the client's own method
   ]);
+});
+
+test('stream rpcs parse into their kind; stream where it does not belong is named', () => {
+  const file = parseProto(
+    's.proto',
+    `syntax = "proto3";
+     message stream {}
+     service S {
+       rpc Watch(stream) returns (stream stream);
+       rpc Upload(stream stream) returns (stream);
+       rpc Chat(stream .stream) returns (stream stream);
+       rpc Get(stream) returns (stream);
+     }`,
+  );
+  assert.equal(
+    file.services[0]!.rpcs.map((r) => [r.name, r.inputStream, r.input.name, r.outputStream, r.output.name]),
+    [
+      ['Watch', false, 'stream', true, 'stream'],
+      ['Upload', true, 'stream', false, 'stream'],
+      ['Chat', true, '.stream', true, 'stream'],
+      ['Get', false, 'stream', false, 'stream'],
+    ],
+  );
+  const { diagnostics } = problems({
+    'bad.proto': `syntax = "proto3";
+message A {}
+service S {
+  stream Watch(A) returns (A);
+  rpc Up(stream A) returns (A) { option (corpc.idempotent) = true; }
+  rpc Down(A) returns (stream Missing);
+  rpc Twice(stream stream A) returns (A);
+}`,
+  });
+  assert.equal(
+    diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`),
+    ['4:3 unsupported', '7:27 syntax', '5:41 bad-option-value', '6:31 unknown-type'],
+  );
+  assert.match(diagnostics[0]!.message, /write 'stream' inside an rpc/);
+  assert.match(diagnostics[2]!.message, /does not apply to streaming rpc 'Up': streams are never retried/);
 });
 
 test("'did you mean' for types and corpc options, none when nothing is close", () => {
@@ -150,7 +216,9 @@ test('imports resolve next to the importing file; a missing one is reported wher
 });
 
 test('lexical problems: unterminated strings and comments, stray characters', () => {
-  const { list } = problems({ 'lex.proto': 'syntax = "proto3";\nmessage A { string s = 1; } #\noption x = "open\n/* never closed' });
+  const { list } = problems({
+    'lex.proto': 'syntax = "proto3";\nmessage A { string s = 1; } #\noption x = "open\n/* never closed',
+  });
   // The unterminated string also leaves the option without its ';' at the end of the file.
   assert.equal(list, ['2:29 syntax', '3:12 syntax', '4:1 syntax', '4:16 syntax']);
 });

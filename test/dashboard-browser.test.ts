@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
+import { killRuntime, metricSum, startRuntime, FREE_PORTS } from './helpers/runtime.ts';
 
 const CHROMIUM = process.env.CORPC_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -58,30 +58,45 @@ function drive(httpPort: number, perSecond: number): { stop: () => Promise<void>
 }
 
 if (!existsSync(CHROMIUM)) {
-  console.log(`SKIPPED: the dashboard browser test needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+  console.log(
+    `SKIPPED: the dashboard browser test needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`,
+  );
   test.skip('the dashboard, in headless Chromium, plots the demo under load and agrees with /metrics', () => undefined);
 } else {
   test('the dashboard, in headless Chromium, plots the demo under load and agrees with /metrics', async () => {
     const { chromium } = await import('playwright-core');
     const profile = mkdtempSync(join(tmpdir(), 'corpc-chromium-'));
-    const runtime = await startRuntime(['services/demo', '--workers', '2', '--port', '0', '--http-port', '0', '--admin-port', '0']);
+    const runtime = await startRuntime(['services/demo', '--workers', '2', ...FREE_PORTS]);
     const load = drive(runtime.httpPort!, 400);
     // launchPersistentContext: the profile is a fresh --user-data-dir of our own.
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = browser.pages()[0] ?? (await browser.newPage());
       await page.goto(`http://127.0.0.1:${runtime.adminPort}/dashboard`);
       // Under load the plots fill, one point a second, without a reload.
       const served = page.locator('[data-unit="gateway"] [data-chart="Requests"] polyline[data-label="served"]');
-      await eventually(async () => assert.ok(Number(await served.getAttribute('data-points')) >= 3), { timeoutMs: 20_000 });
+      const pointsNow = async (): Promise<number> => Number(await served.getAttribute('data-points'));
+      await eventually(async () => assert.ok((await pointsNow()) >= 3), { timeoutMs: 20_000 });
+      const pointsUnderLoad = await pointsNow();
       const charts = await page.locator('[data-unit="gateway"] .chart').count();
       assert.is(charts, 6, 'requests, rejected, level, queuing, latency, retries');
       assert.ok((await page.locator('#priorities .chart').count()) >= 4, 'one plot per entry business priority');
-      assert.match((await page.locator('[data-unit="gateway"] .level').textContent()) ?? '', /admits all|level B\d+ U\d+: calls of business priority above/);
+      assert.match(
+        (await page.locator('[data-unit="gateway"] .level').textContent()) ?? '',
+        /admits all|level B\d+ U\d+: calls of business priority above/,
+      );
       const workers = await page.locator('#worker option').allTextContents();
       assert.equal(workers.length, 3, `all and one per worker: ${workers}`);
 
@@ -93,9 +108,18 @@ if (!existsSync(CHROMIUM)) {
           async () => {
             const text = await metricsOf();
             const row = page.locator(`[data-unit="${unit}"]`);
-            const shown = async (field: string): Promise<number> => Number(await row.locator(`[data-total="${field}"]`).textContent());
-            assert.is(await shown('served'), metricSum(text, 'corpc_requests_total', { unit, code: 'OK' }), `${unit} served`);
-            assert.is(await shown('rejected'), metricSum(text, 'corpc_admission_rejections_total', { unit: unit }), `${unit} rejected`);
+            const shown = async (field: string): Promise<number> =>
+              Number(await row.locator(`[data-total="${field}"]`).textContent());
+            assert.is(
+              await shown('served'),
+              metricSum(text, 'corpc_requests_total', { unit, code: 'OK' }),
+              `${unit} served`,
+            );
+            assert.is(
+              await shown('rejected'),
+              metricSum(text, 'corpc_admission_rejections_total', { unit: unit }),
+              `${unit} rejected`,
+            );
             assert.is(
               await shown('shed'),
               metricSum(text, 'corpc_client_calls_total', { callee: unit, side: 'client', code: 'RESOURCE_EXHAUSTED' }),
@@ -105,7 +129,10 @@ if (!existsSync(CHROMIUM)) {
           { timeoutMs: 15_000 },
         );
       }
-      assert.ok(Number(await served.getAttribute('data-points')) >= 4, 'still updating');
+      // One point a second: the page keeps polling after the load, whenever the checks above ended.
+      await eventually(async () => assert.ok((await pointsNow()) > pointsUnderLoad, 'still updating'), {
+        timeoutMs: 10_000,
+      });
     } finally {
       await load.stop();
       await browser.close();

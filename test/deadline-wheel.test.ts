@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RpcError, Semaphore, WaitGroup, sleep, withContext } from 'corpc';
+import { type RpcError, Semaphore, WaitGroup, sleep, withContext } from 'corpc';
 import { TimingWheel, now, type TimerEntry } from 'corpc/internal';
 import { eventually } from './helpers/eventually.ts';
-import { delay, rejection, spawnTs, stopChild, waitForLine } from './helpers/servers.ts';
+import { delay, rejection, waitForLine } from './helpers/servers.ts';
+import { scopedTest } from './helpers/scope.ts';
 
 class Entry implements TimerEntry {
   timerExpiresAt = 0;
@@ -104,16 +105,12 @@ test('a wait group resolves when every task is done, or fails at the deadline', 
   assert.throws(() => group.done(), /more often than add/);
 });
 
-test('a wait that only its deadline ends keeps the process alive until then', async () => {
-  const child = spawnTs('test/fixtures/lonely-wait.ts');
-  try {
-    const [line] = await waitForLine(child, /^(acquired|rejected .*)$/);
-    assert.is(line, 'rejected DEADLINE_EXCEEDED');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.is(code, 0);
-  } finally {
-    await stopChild(child);
-  }
+scopedTest('a wait that only its deadline ends keeps the process alive until then', async (t) => {
+  const child = t.spawnTs('test/fixtures/lonely-wait.ts');
+  const [line] = await waitForLine(child, /^(acquired|rejected .*)$/);
+  assert.is(line, 'rejected DEADLINE_EXCEEDED');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.is(code, 0);
 });
 
 test('sleep inside a request stops at its deadline', async () => {

@@ -65,7 +65,9 @@ export async function typeTests(): Promise<void> {
   // …unless they opt in, with decoders that fill the defaults.
   type Greet = { name: string; loud: boolean };
   const Lenient = defineService('Lenient', {
-    greet: method<Greet, { message: string }, MessageInit<Greet>>({ decodeRequest: (value) => ({ name: '', loud: false, ...(value as object) }) }),
+    greet: method<Greet, { message: string }, MessageInit<Greet>>({
+      decodeRequest: (value) => ({ name: '', loud: false, ...(value as object) }),
+    }),
   });
   await createClient(Lenient, '127.0.0.1:1').greet({ name: 'a' });
 }

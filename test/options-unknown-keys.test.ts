@@ -17,11 +17,26 @@ function rejects(make: () => unknown, message: string): void {
 
 test('a misspelt option is rejected at construction, naming the option nearest to it', () => {
   rejects(() => createServer({ concurency: 4 } as never), 'concurency: unknown key (did you mean "concurrency"?)');
-  rejects(() => createServer({ admission: { alpa: 0.1 } } as never), 'admission.alpa: unknown key (did you mean "alpha"?)');
-  rejects(() => createServer({ entry: { userIdkey: 'uid' } } as never), 'entry.userIdkey: unknown key (did you mean "userIdKey"?)');
-  rejects(() => createServer({ tls: { key: 'k', cert: 'c', requestCrt: true } } as never), 'tls.requestCrt: unknown key (did you mean "requestCert"?)');
-  rejects(() => createClient(Echo, '127.0.0.1:1', { timeoutMS: 50 } as never), 'timeoutMS: unknown key (did you mean "timeoutMs"?)');
-  rejects(() => createChannel('127.0.0.1:1', { tls: { servrname: 'x' } } as never), 'tls.servrname: unknown key (did you mean "servername"?)');
+  rejects(
+    () => createServer({ admission: { alpa: 0.1 } } as never),
+    'admission.alpa: unknown key (did you mean "alpha"?)',
+  );
+  rejects(
+    () => createServer({ entry: { userIdkey: 'uid' } } as never),
+    'entry.userIdkey: unknown key (did you mean "userIdKey"?)',
+  );
+  rejects(
+    () => createServer({ tls: { key: 'k', cert: 'c', requestCrt: true } } as never),
+    'tls.requestCrt: unknown key (did you mean "requestCert"?)',
+  );
+  rejects(
+    () => createClient(Echo, '127.0.0.1:1', { timeoutMS: 50 } as never),
+    'timeoutMS: unknown key (did you mean "timeoutMs"?)',
+  );
+  rejects(
+    () => createChannel('127.0.0.1:1', { tls: { servrname: 'x' } } as never),
+    'tls.servrname: unknown key (did you mean "servername"?)',
+  );
   rejects(() => createChannel('127.0.0.1:1', { frobnicate: true } as never), 'frobnicate: unknown key');
   rejects(() => new Resolver({ maxTtl: 5 } as never), 'maxTtl: unknown key (did you mean "maxTtlMs"?)');
 });
@@ -39,7 +54,13 @@ test('every documented option is still accepted', async () => {
     entry: { secret: 's', userIdKey: 'uid', all: false },
     maxConnections: 10,
   });
-  const channel = createChannel('127.0.0.1:1', { timeoutMs: 50, connectionsPerEndpoint: 2, keepaliveIntervalMs: 0, maxRetries: 1 });
+  const channel = createChannel('127.0.0.1:1', {
+    timeoutMs: 50,
+    connectionsPerEndpoint: 2,
+    keepaliveIntervalMs: 0,
+    maxRetries: 1,
+    maxMessageBytes: 4096,
+  });
   channel.destroy();
   await server.close();
 });

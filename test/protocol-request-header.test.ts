@@ -6,7 +6,11 @@ import { protocol } from 'corpc/internal';
 const { RequestHeaderReader, packr, requestHeaderLength, writeRequestHeader } = protocol;
 
 const uint = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffffffff }));
-const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 200, maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 20 }));
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ minLength: 200, maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+);
 const header = fc.tuple(
   text,
   fc.oneof(uint, fc.integer({ min: -5, max: -1 }), fc.double()),
@@ -33,7 +37,12 @@ test('the hand-written header encoding is byte for byte what msgpackr writes, or
 });
 
 /** What the client sends: ASCII, a deadline in range, priorities in range, no metadata. */
-const ascii = (min: number, max: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: min, maxLength: max });
+const ascii = (min: number, max: number) =>
+  fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: min,
+    maxLength: max,
+  });
 const usualHeader = fc.tuple(
   ascii(1, 60),
   fc.integer({ min: 0, max: 0x7fffffff }),
@@ -59,7 +68,14 @@ function embedded(bytes: Uint8Array, before: number[], after: number[]): { buf: 
 }
 
 type Reader = InstanceType<typeof RequestHeaderReader>;
-const fieldsOf = (reader: Reader) => [reader.method, reader.deadlineMs, reader.business, reader.user, reader.traceId, reader.metadata];
+const fieldsOf = (reader: Reader) => [
+  reader.method,
+  reader.deadlineMs,
+  reader.business,
+  reader.user,
+  reader.traceId,
+  reader.metadata,
+];
 
 /**
  * Reads with both paths (`reader`, perhaps reused, and a fresh msgpackr decode): whatever the
@@ -101,18 +117,38 @@ test('any other header, or a damaged one, gets the same answer from both paths',
   );
   // Damage: bytes changed, or the header cut short or run on into the bytes after it.
   fc.assert(
-    fc.property(usualHeader, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -3, max: 3 }), noise, (fields, at, value, stretch, after) => {
-      const { buf, start, end } = embedded(packr.pack(fields), [], after);
-      buf[at % end] = value;
-      readsAlike(buf, start, Math.max(start, Math.min(buf.length, end + stretch)));
-    }),
+    fc.property(
+      usualHeader,
+      fc.nat(),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: -3, max: 3 }),
+      noise,
+      (fields, at, value, stretch, after) => {
+        const { buf, start, end } = embedded(packr.pack(fields), [], after);
+        buf[at % end] = value;
+        readsAlike(buf, start, Math.max(start, Math.min(buf.length, end + stretch)));
+      },
+    ),
     { numRuns: 4000 },
   );
 });
 
 test('a reader reused across requests carries nothing from one header into the next', () => {
-  const withMetadata = fc.tuple(ascii(1, 20), fc.nat(1000), fc.nat(63), fc.nat(127), ascii(0, 20), fc.dictionary(ascii(1, 5), ascii(0, 5)));
-  const anyHeader = fc.oneof(header, usualHeader, nearlyUsualHeader, withMetadata, fc.constant(Array.from({ length: 16 }, () => 0)));
+  const withMetadata = fc.tuple(
+    ascii(1, 20),
+    fc.nat(1000),
+    fc.nat(63),
+    fc.nat(127),
+    ascii(0, 20),
+    fc.dictionary(ascii(1, 5), ascii(0, 5)),
+  );
+  const anyHeader = fc.oneof(
+    header,
+    usualHeader,
+    nearlyUsualHeader,
+    withMetadata,
+    fc.constant(Array.from({ length: 16 }, () => 0)),
+  );
   fc.assert(
     fc.property(fc.array(fc.tuple(anyHeader, noise), { minLength: 2, maxLength: 8 }), (sequence) => {
       const reader = new RequestHeaderReader();
@@ -128,7 +164,21 @@ test('a reader reused across requests carries nothing from one header into the n
 test('str8 strings shorter than 32 bytes (which msgpackr would write as fixstr) are read in place too', () => {
   const method = Buffer.from('Echo/echo');
   const traceId = Buffer.from('t-1');
-  const bytes = Buffer.from([0x96, 0xd9, method.length, ...method, 0xcd, 0x01, 0xf4, 10, 42, 0xd9, traceId.length, ...traceId, 0xc0]);
+  const bytes = Buffer.from([
+    0x96,
+    0xd9,
+    method.length,
+    ...method,
+    0xcd,
+    0x01,
+    0xf4,
+    10,
+    42,
+    0xd9,
+    traceId.length,
+    ...traceId,
+    0xc0,
+  ]);
   const reader = new RequestHeaderReader();
   assert.ok(readsAlike(bytes, 0, bytes.length, reader));
   assert.equal(fieldsOf(reader), ['Echo/echo', 500, 10, 42, 't-1', null]);

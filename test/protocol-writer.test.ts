@@ -25,7 +25,12 @@ async function socketPair(): Promise<[Socket, Socket]> {
  * RESPONSE frames through `answer` (ids in order); then every frame must arrive as it was sent.
  */
 async function writeAndCompare(
-  scenario: (parts: { writer: InstanceType<typeof FrameWriter>; socket: Socket; peer: Socket; answer: (body: Buffer) => void }) => Promise<void>,
+  scenario: (parts: {
+    writer: InstanceType<typeof FrameWriter>;
+    socket: Socket;
+    peer: Socket;
+    answer: (body: Buffer) => void;
+  }) => Promise<void>,
 ): Promise<void> {
   const [socket, peer] = await socketPair();
   const writer = new FrameWriter(socket, null);
@@ -58,7 +63,8 @@ async function writeAndCompare(
     const started = Date.now();
     while (received.length < sent.length && Date.now() - started < 10_000) await delay(10);
     assert.is(received.length, sent.length);
-    for (let i = 0; i < sent.length; i++) assert.ok(received[i]!.equals(sent[i]!), `frame ${i + 1} arrived as it was sent`);
+    for (let i = 0; i < sent.length; i++)
+      assert.ok(received[i]!.equals(sent[i]!), `frame ${i + 1} arrived as it was sent`);
   } finally {
     socket.destroy();
     peer.destroy();
@@ -87,12 +93,12 @@ test('frames written over many turns, with the reader stalling, arrive intact an
         await delay(20);
         peer.resume();
       } else {
-        for (let i = 0; i < 50; i++) answer(pool.subarray(turn * 50 + i, turn * 50 + i + 1 + ((turn * 7 + i * 13) % 300)));
+        for (let i = 0; i < 50; i++)
+          answer(pool.subarray(turn * 50 + i, turn * 50 + i + 1 + ((turn * 7 + i * 13) % 300)));
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
-  }),
-);
+  }));
 
 test('frames flushed one by one while the reader does not read stay intact (the socket keeps their bytes)', () =>
   writeAndCompare(async ({ writer, peer, answer }) => {
@@ -102,7 +108,6 @@ test('frames flushed one by one while the reader does not read stay intact (the 
       writer.flush();
     }
     peer.resume();
-  }),
-);
+  }));
 
 test.run();

@@ -4,8 +4,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resolver, RpcError } from 'corpc';
+import { formatHostPort } from 'corpc/internal';
 import { DnsServer } from './helpers/dns-server.ts';
 import { delay, rejection } from './helpers/servers.ts';
+
+/** A clock the test moves by hand: the resolver's TTLs run on it, not on real time. */
+function manualClock(): { now: () => number; advance(ms: number): void } {
+  let time = 0;
+  return {
+    now: () => time,
+    advance(ms: number) {
+      time += ms;
+    },
+  };
+}
 
 async function withDns(run: (dns: DnsServer) => Promise<void>): Promise<void> {
   const dns = await DnsServer.start();
@@ -19,34 +31,47 @@ async function withDns(run: (dns: DnsServer) => Promise<void>): Promise<void> {
 test('an answer is kept for its TTL and replaced after it expires', () =>
   withDns(async (dns) => {
     dns.set('ttl.test', { A: ['10.0.0.1'], ttl: 1 });
-    const resolver = new Resolver({ servers: [dns.address], minTtlMs: 0 });
+    const clock = manualClock();
+    const resolver = new Resolver({ servers: [dns.address], minTtlMs: 0, now: clock.now });
     assert.equal(await resolver.resolve('dns:///ttl.test:80'), [{ host: '10.0.0.1', port: 80 }]);
-    const started = Date.now();
     dns.set('ttl.test', { A: ['10.0.0.2'], ttl: 1 });
-    const before = await resolver.resolve('dns:///ttl.test:80');
-    // Only meaningful if we are still inside the TTL; on a stalled machine the check is skipped.
-    if (Date.now() - started < 900) assert.equal(before, [{ host: '10.0.0.1', port: 80 }], 'the cached answer, before expiry');
+    clock.advance(999);
+    assert.equal(
+      await resolver.resolve('dns:///ttl.test:80'),
+      [{ host: '10.0.0.1', port: 80 }],
+      'the cached answer, 1 ms before expiry',
+    );
     assert.is(dns.queries('ttl.test', 'A'), 1);
-    await delay(1100);
-    assert.equal(await resolver.resolve('dns:///ttl.test:80'), [{ host: '10.0.0.2', port: 80 }]);
+    clock.advance(1);
+    assert.equal(
+      await resolver.resolve('dns:///ttl.test:80'),
+      [{ host: '10.0.0.2', port: 80 }],
+      'the new answer, at expiry',
+    );
     assert.is(dns.queries('ttl.test', 'A'), 2);
-    const stats = resolver.stats();
-    assert.ok(stats.cacheHits >= 1);
+    assert.is(resolver.stats().cacheHits, 1);
   }));
 
 test('the TTL floor and ceiling apply', () =>
   withDns(async (dns) => {
+    const clock = manualClock();
     dns.set('floor.test', { A: ['10.0.0.1'], ttl: 1 });
-    const floored = new Resolver({ servers: [dns.address], minTtlMs: 60_000 });
+    const floored = new Resolver({ servers: [dns.address], minTtlMs: 60_000, maxTtlMs: 120_000, now: clock.now });
     await floored.resolve('dns:///floor.test:1');
-    await delay(1100);
+    clock.advance(59_999);
     await floored.resolve('dns:///floor.test:1');
     assert.is(dns.queries('floor.test', 'A'), 1, 'a 1 s TTL raised to 60 s');
+    clock.advance(1);
+    await floored.resolve('dns:///floor.test:1');
+    assert.is(dns.queries('floor.test', 'A'), 2, 'and asked again at 60 s');
 
     dns.set('ceiling.test', { A: ['10.0.0.1'], ttl: 3600 });
-    const capped = new Resolver({ servers: [dns.address], minTtlMs: 0, maxTtlMs: 100 });
+    const capped = new Resolver({ servers: [dns.address], minTtlMs: 0, maxTtlMs: 100, now: clock.now });
     await capped.resolve('dns:///ceiling.test:1');
-    await delay(150);
+    clock.advance(99);
+    await capped.resolve('dns:///ceiling.test:1');
+    assert.is(dns.queries('ceiling.test', 'A'), 1, 'cached until 100 ms');
+    clock.advance(1);
     await capped.resolve('dns:///ceiling.test:1');
     assert.is(dns.queries('ceiling.test', 'A'), 2, 'a 1 h TTL lowered to 100 ms');
   }));
@@ -84,27 +109,43 @@ test('a name that does not exist is remembered (negative caching)', () =>
     assert.is(dns.queries('missing.test', 'A'), 1, 'the second lookup was answered from the negative cache');
     assert.is(resolver.stats().failures, 1);
 
-    const short = new Resolver({ servers: [dns.address], minTtlMs: 0, negativeTtlMs: 50 });
+    const clock = manualClock();
+    const short = new Resolver({ servers: [dns.address], minTtlMs: 0, negativeTtlMs: 50, now: clock.now });
     dns.remove('gone.test');
     await rejection(short.resolve('dns:///gone.test:1'));
     dns.set('gone.test', { A: ['10.0.0.3'] });
-    await delay(80);
+    clock.advance(49);
+    assert.is(
+      ((await rejection(short.resolve('dns:///gone.test:1'))) as RpcError).reason,
+      'dns_not_found',
+      'still remembered at 49 ms',
+    );
+    clock.advance(1);
     assert.equal(await short.resolve('dns:///gone.test:1'), [{ host: '10.0.0.3', port: 1 }]);
   }));
 
 test('when the server stops answering, the last good answer is served (bounded by maxStaleMs)', () =>
   withDns(async (dns) => {
     dns.set('stale.test', { A: ['10.0.0.1'], ttl: 1 });
-    const resolver = new Resolver({ servers: [dns.address], minTtlMs: 0, maxTtlMs: 100, maxStaleMs: 1500, timeoutMs: 100, tries: 1 });
+    const clock = manualClock();
+    const resolver = new Resolver({
+      servers: [dns.address],
+      minTtlMs: 0,
+      maxTtlMs: 100,
+      maxStaleMs: 1500,
+      timeoutMs: 100,
+      tries: 1,
+      now: clock.now,
+    });
     await resolver.resolve('dns:///stale.test:80');
     dns.setAnswering(false);
-    await delay(150);
+    clock.advance(150);
     assert.equal(await resolver.resolve('dns:///stale.test:80'), [{ host: '10.0.0.1', port: 80 }]);
     const stats = resolver.stats();
     assert.is(stats.staleServed, 1);
     assert.is(stats.failures, 1);
-    // Past maxStaleMs the stale answer is no longer used.
-    await delay(1600);
+    // Past maxStaleMs (100 ms TTL + 1500 ms) the stale answer is no longer used.
+    clock.advance(1451);
     const error = (await rejection(resolver.resolve('dns:///stale.test:80'))) as RpcError;
     assert.is(error.code, 'UNAVAILABLE');
     assert.is(error.reason, 'dns_failed');
@@ -167,6 +208,15 @@ test('IP literals, the hosts file, localhost and static lists resolve without DN
   assert.is(resolver.stats().queriesSent, 0);
 });
 
+test('formatHostPort brackets IPv6 literals, and the resolver reads its output back', async () => {
+  assert.is(formatHostPort('10.0.0.1', 7001), '10.0.0.1:7001');
+  assert.is(formatHostPort('db.internal', 5432), 'db.internal:5432');
+  assert.is(formatHostPort('::1', 80), '[::1]:80');
+  const resolver = new Resolver();
+  assert.equal(await resolver.resolve(formatHostPort('fd00::2', 9)), [{ host: 'fd00::2', port: 9 }]);
+  resolver.close();
+});
+
 test('bad addresses and options are refused by name', async () => {
   const resolver = new Resolver();
   for (const [address, why] of [
@@ -184,6 +234,7 @@ test('bad addresses and options are refused by name', async () => {
   }
   assert.throws(() => new Resolver({ minTtlMs: -1 }), /minTtlMs must be an integer ≥ 0, got -1/);
   assert.throws(() => new Resolver({ servers: ['not an ip'] }), /servers must be/);
+  assert.throws(() => new Resolver({ now: 5 as never }), /now must be a function returning milliseconds, got 5/);
 });
 
 test.run();

@@ -2,11 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient } from 'corpc';
 import { Probe } from './fixtures/runtime-probe.ts';
-import { killRuntime, startRuntime } from './helpers/runtime.ts';
+import { killRuntime, startRuntime, FREE_PORTS } from './helpers/runtime.ts';
+import { scopedTest } from './helpers/scope.ts';
 
-const args = ['test/fixtures/runtime-probe.ts', '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0'];
+const args = ['test/fixtures/runtime-probe.ts', '--workers', '1', ...FREE_PORTS];
 
-test('a client calling two process groups has no failed call while one of them drains and exits', async () => {
+scopedTest('a client calling two process groups has no failed call while one of them drains and exits', async (t) => {
   const [a, b] = await Promise.all([startRuntime(args), startRuntime(args)]);
   const client = createClient(Probe, `127.0.0.1:${a.units.probe},127.0.0.1:${b.units.probe}`);
   let ok = 0;
@@ -22,22 +23,21 @@ test('a client calling two process groups has no failed call while one of them d
       }
     }
   };
-  try {
-    const loops = [loop(), loop(), loop(), loop()];
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    a.child.kill('SIGTERM');
-    assert.is(await a.exited(), 0);
-    const afterExit = ok;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+  t.defer(() => Promise.all([killRuntime(a), killRuntime(b)]));
+  t.defer(() => client.destroy());
+  t.defer(() => {
     running = false;
-    await Promise.all(loops);
-    assert.equal(failures, []);
-    assert.ok(ok > afterExit, 'calls kept succeeding on the other group');
-  } finally {
-    running = false;
-    client.destroy();
-    await Promise.all([killRuntime(a), killRuntime(b)]);
-  }
+  });
+  const loops = [loop(), loop(), loop(), loop()];
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  a.child.kill('SIGTERM');
+  assert.is(await a.exited(), 0);
+  const afterExit = ok;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  running = false;
+  await Promise.all(loops);
+  assert.equal(failures, []);
+  assert.ok(ok > afterExit, 'calls kept succeeding on the other group');
 });
 
 test.run();

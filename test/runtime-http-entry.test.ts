@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Status } from 'corpc';
@@ -6,20 +7,29 @@ import { killRuntime, startRuntime, type RunningRuntime } from './helpers/runtim
 let runtime: RunningRuntime;
 
 test.before(async () => {
-  runtime = await startRuntime(['test/fixtures/runtime-probe.ts', '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0'], {
-    env: { CORPC_HTTP_TIMEOUT_MS: '300', CORPC_LOG_LEVEL: 'silent' },
-  });
+  runtime = await startRuntime(
+    ['test/fixtures/runtime-probe.ts', '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0'],
+    {
+      env: { CORPC_HTTP_TIMEOUT_MS: '300', CORPC_LOG_LEVEL: 'silent' },
+    },
+  );
 });
 
 test.after(async () => {
   await killRuntime(runtime);
 });
 
-function post(path: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+function post(
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
   return fetch(`http://127.0.0.1:${runtime.httpPort}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
+    ...(signal === undefined ? {} : { signal }),
   });
 }
 
@@ -32,8 +42,82 @@ test('POST /<Service>/<Method> answers the result as JSON, with priorities the e
   // From the entry table (Probe/Echo has business priority 2), not from the caller's header.
   assert.is(body.businessPriority, 2);
   // The same user keeps the same user priority.
-  const again = (await (await post('/Probe/echo', '{"text":"again"}', { 'x-user-id': 'u-42' })).json()) as { userPriority: number };
+  const again = (await (await post('/Probe/echo', '{"text":"again"}', { 'x-user-id': 'u-42' })).json()) as {
+    userPriority: number;
+  };
   assert.is(again.userPriority, body.userPriority);
+});
+
+test('a server stream over HTTP is newline-delimited JSON, read as it comes by curl -N', async () => {
+  const curl = spawnSync(
+    'curl',
+    [
+      '-N',
+      '-s',
+      '-X',
+      'POST',
+      `http://127.0.0.1:${runtime.httpPort}/Probe/Count`,
+      '-H',
+      'content-type: application/json',
+      '--data',
+      '{"to":3,"everyMs":20}',
+      '-D',
+      '-',
+    ],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  assert.is(curl.status, 0, curl.stderr);
+  const [head, bodyText] = curl.stdout.split('\r\n\r\n');
+  assert.match(head!, /^HTTP\/1\.1 200/);
+  assert.match(head!, /content-type: application\/x-ndjson/i);
+  assert.equal(
+    bodyText!
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line)),
+    [{ n: 1 }, { n: 2 }, { n: 3 }, { status: 'OK' }],
+  );
+});
+
+test('an HTTP caller that goes away mid-stream stops the stream’s handler', async () => {
+  const before = (await (await post('/Probe/Streams', '{}')).json()) as { stoppedEarly: number };
+  const abort = new AbortController();
+  const res = await post('/Probe/Count', '{"to":100000,"everyMs":5}', {}, abort.signal);
+  const reader = res.body!.getReader();
+  assert.match(new TextDecoder().decode((await reader.read()).value), /^\{"n":1\}/);
+  abort.abort();
+  // Until the worker has seen the HTTP connection close and cancelled the stream.
+  for (;;) {
+    const now = (await (await post('/Probe/Streams', '{}')).json()) as {
+      running: number;
+      stoppedEarly: number;
+      lastStop: string;
+    };
+    if (now.stoppedEarly > before.stoppedEarly) {
+      assert.is(now.running, 0);
+      assert.is(now.lastStop, 'CANCELLED', 'cancelled for its caller, not ended by its deadline');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
+
+test('a stream that fails midway ends with its status as the last line; one that fails first is a plain error answer', async () => {
+  const midway = await post('/Probe/Count', '{"to":5,"failAt":3}');
+  assert.is(midway.status, 200);
+  const lines = (await midway.text())
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(lines.slice(0, 2), [{ n: 1 }, { n: 2 }]);
+  assert.is(lines[2]!.status, 'FAILED_PRECONDITION');
+  assert.is(lines[2]!.reason, 'asked');
+  const first = await post('/Probe/Count', '{"to":5,"failAt":1}');
+  assert.is(first.status, 400);
+  assert.is(((await first.json()) as { code: string }).code, 'FAILED_PRECONDITION');
+  const clientStream = await post('/Probe/Tally', '{}');
+  assert.is(clientStream.status, 404);
+  assert.is(((await clientStream.json()) as { reason: string }).reason, 'wrong_method_kind');
 });
 
 test('status mapping: 429 with Retry-After, 504, 400, 503, 404', async () => {

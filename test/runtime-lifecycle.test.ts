@@ -3,28 +3,32 @@ import * as assert from 'uvu/assert';
 import { createClient } from 'corpc';
 import { Probe } from './fixtures/runtime-probe.ts';
 import { eventually } from './helpers/eventually.ts';
-import { inFlight, killRuntime, metricSum, startRuntime } from './helpers/runtime.ts';
+import { inFlight, killRuntime, metricSum, startRuntime, FREE_PORTS } from './helpers/runtime.ts';
+import { scopedTest } from './helpers/scope.ts';
 
 const MODULE = 'test/fixtures/runtime-probe.ts';
-const FREE_PORTS = ['--port', '0', '--http-port', '0', '--admin-port', '0'];
 
 /** Every line of Prometheus text is a comment, blank, or `name{labels} value`. */
 function assertPrometheusText(text: string): void {
-  const sample = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|NaN|\+Inf|-Inf)$/;
+  const sample =
+    /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|NaN|\+Inf|-Inf)$/;
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
     assert.ok(sample.test(line), `not a Prometheus sample line: ${line}`);
   }
 }
 
-test('starts two workers, serves calls, exposes health, readiness and metrics that count the calls, and drains on SIGTERM', async () => {
-  const runtime = await startRuntime([MODULE, '--workers', '2', ...FREE_PORTS]);
-  const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`, { connectionsPerEndpoint: 4 });
-  try {
+scopedTest(
+  'starts two workers, serves calls, exposes health, readiness and metrics that count the calls, and drains on SIGTERM',
+  async (t) => {
+    const runtime = await startRuntime([MODULE, '--workers', '2', ...FREE_PORTS]);
+    const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`, { connectionsPerEndpoint: 4 });
+    t.defer(() => killRuntime(runtime));
+    t.defer(() => client.destroy());
     assert.is((await runtime.admin('/healthz')).status, 200);
     const ready = await runtime.admin('/readyz');
     assert.is(ready.status, 200);
-    assert.equal(await ready.json(), { ready: true, draining: false, workers: 2 });
+    assert.equal(await ready.json(), { ready: true, draining: false, workers: 2, units: { probe: 'SERVING' } });
 
     for (let i = 0; i < 7; i++) assert.is((await client.echo({ text: `n${i}` })).text, `n${i}`);
     const metrics = await runtime.admin('/metrics');
@@ -48,25 +52,36 @@ test('starts two workers, serves calls, exposes health, readiness and metrics th
       JSON.stringify(settled.filter((s) => s.status === 'rejected')),
     );
     assert.is(await runtime.exited(), 0);
-  } finally {
-    client.destroy();
-    await killRuntime(runtime);
-  }
-});
+  },
+);
 
-test("/metrics carries each worker's admission controller: level gauges, arrivals, rejections by reason, queuing time", async () => {
-  // One worker, one handler slot and a queue of one: of five concurrent calls, one runs, one
-  // waits, three are refused queue_full. Admission windows of 100 ms publish them quickly.
-  const runtime = await startRuntime([MODULE, '--workers', '1', ...FREE_PORTS], {
-    env: { CORPC_SERVICE_PROBE_MAX_CONCURRENCY: '1', CORPC_SERVICE_PROBE_MAX_QUEUE_LENGTH: '1', CORPC_ADMISSION_WINDOW_MS: '100' },
-  });
-  // No retries: each refused call reaches the server once.
-  const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`, { maxRetries: 0 });
-  try {
+scopedTest(
+  "/metrics carries each worker's admission controller: level gauges, arrivals, rejections by reason, queuing time",
+  async (t) => {
+    // One worker, one handler slot and a queue of one: of five concurrent calls, one runs, one
+    // waits, three are refused queue_full. Admission windows of 100 ms publish them quickly.
+    const runtime = await startRuntime([MODULE, '--workers', '1', ...FREE_PORTS], {
+      env: {
+        CORPC_SERVICE_PROBE_MAX_CONCURRENCY: '1',
+        CORPC_SERVICE_PROBE_MAX_QUEUE_LENGTH: '1',
+        CORPC_ADMISSION_WINDOW_MS: '100',
+      },
+    });
+    // No retries: each refused call reaches the server once.
+    const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`, { maxRetries: 0 });
+    t.defer(() => killRuntime(runtime));
+    t.defer(() => client.destroy());
     await client.echo({ text: 'connect' });
-    const settled = await Promise.allSettled(Array.from({ length: 5 }, () => client.sleep({ ms: 200 }, { timeoutMs: 5000 })));
-    const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as { reason?: string });
-    assert.equal(refused.map((error) => error.reason), ['queue_full', 'queue_full', 'queue_full']);
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, () => client.sleep({ ms: 200 }, { timeoutMs: 5000 })),
+    );
+    const refused = settled
+      .filter((s) => s.status === 'rejected')
+      .map((s) => (s as PromiseRejectedResult).reason as { reason?: string });
+    assert.equal(
+      refused.map((error) => error.reason),
+      ['queue_full', 'queue_full', 'queue_full'],
+    );
 
     // The windows that saw them close within 100 ms; poll until the scrape shows them.
     let text = '';
@@ -75,8 +90,14 @@ test("/metrics carries each worker's admission controller: level gauges, arrival
       return metricSum(text, 'corpc_admission_arrivals_total', { method: 'Probe/Sleep' }) === 5;
     });
     assertPrometheusText(text);
-    assert.is(metricSum(text, 'corpc_admission_arrivals_total', { unit: 'probe', method: 'Probe/Sleep', worker: '1' }), 5);
-    assert.is(metricSum(text, 'corpc_admission_rejections_total', { unit: 'probe', reason: 'queue_full', worker: '1' }), 3);
+    assert.is(
+      metricSum(text, 'corpc_admission_arrivals_total', { unit: 'probe', method: 'Probe/Sleep', worker: '1' }),
+      5,
+    );
+    assert.is(
+      metricSum(text, 'corpc_admission_rejections_total', { unit: 'probe', reason: 'queue_full', worker: '1' }),
+      3,
+    );
     assert.is(metricSum(text, 'corpc_admission_rejections_total', { reason: 'admission_level' }), 0);
     assert.is(metricSum(text, 'corpc_admission_method_rejections_total', { method: 'Probe/Sleep' }), 3);
     assert.is(metricSum(text, 'corpc_requests_total', { method: 'Probe/Sleep', code: 'OK' }), 2);
@@ -86,33 +107,32 @@ test("/metrics carries each worker's admission controller: level gauges, arrival
     const user = metricSum(text, 'corpc_admission_user_level', { unit: 'probe' });
     assert.ok(level >= 0 && level <= 8191, `admission level ${level}`);
     assert.is(level, business * 128 + user);
-    for (const name of ['corpc_admission_queuing_avg_seconds', 'corpc_admission_queuing_p99_seconds', 'corpc_admission_event_loop_delay_seconds', 'corpc_admission_overloaded']) {
+    for (const name of [
+      'corpc_admission_queuing_avg_seconds',
+      'corpc_admission_queuing_p99_seconds',
+      'corpc_admission_event_loop_delay_seconds',
+      'corpc_admission_overloaded',
+    ]) {
       assert.ok(new RegExp(`^${name}\\{unit="probe",worker="1"\\} `, 'm').test(text), `${name} for the unit`);
     }
     assert.ok(/^corpc_resolver_cache_hits_total\{worker="1"\} \d+$/m.test(text), 'resolver counters');
-  } finally {
-    client.destroy();
-    await killRuntime(runtime);
-  }
-});
+  },
+);
 
-test('readiness is false while draining', async () => {
+scopedTest('readiness is false while draining', async (t) => {
   const runtime = await startRuntime([MODULE, '--workers', '1', ...FREE_PORTS]);
   const client = createClient(Probe, `127.0.0.1:${runtime.units.probe}`);
-  try {
-    const slow = client.sleep({ ms: 600 }, { timeoutMs: 5000 });
-    await eventually('the call to reach the worker', async () => (await inFlight(runtime)) === 1);
-    runtime.child.kill('SIGTERM');
-    let ready: Response | undefined;
-    await eventually('/readyz to answer 503', async () => (ready = await runtime.admin('/readyz')).status === 503);
-    assert.is(((await ready!.json()) as { draining: boolean }).draining, true);
-    assert.is((await runtime.admin('/healthz')).status, 200);
-    await slow;
-    assert.is(await runtime.exited(), 0);
-  } finally {
-    client.destroy();
-    await killRuntime(runtime);
-  }
+  t.defer(() => killRuntime(runtime));
+  t.defer(() => client.destroy());
+  const slow = client.sleep({ ms: 600 }, { timeoutMs: 5000 });
+  await eventually('the call to reach the worker', async () => (await inFlight(runtime)) === 1);
+  runtime.child.kill('SIGTERM');
+  let ready: Response | undefined;
+  await eventually('/readyz to answer 503', async () => (ready = await runtime.admin('/readyz')).status === 503);
+  assert.is(((await ready!.json()) as { draining: boolean }).draining, true);
+  assert.is((await runtime.admin('/healthz')).status, 200);
+  await slow;
+  assert.is(await runtime.exited(), 0);
 });
 
 test.run();

@@ -5,9 +5,9 @@ import { protocol } from 'corpc/internal';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { RawPeer } from './helpers/raw-peer.ts';
 import { delay, serve } from './helpers/servers.ts';
+import { scopedTest } from './helpers/scope.ts';
 
 const { FrameKind, PREFACE } = protocol;
-
 
 /** Writes `bytes` one byte every `everyMs` until the server closes the connection or the bytes run out. */
 async function dribble(peer: RawPeer, bytes: Buffer, everyMs: number): Promise<number> {
@@ -20,15 +20,23 @@ async function dribble(peer: RawPeer, bytes: Buffer, everyMs: number): Promise<n
   return sent;
 }
 
-test('slowloris: a peer sending one byte at a time is cut off at the handshake and frame timeouts; other clients are served meanwhile', async () => {
-  const { server, target, port } = await serve(Echo, echoHandlers(), { handshakeTimeoutMs: 300, frameTimeoutMs: 300 });
-  const good = createClient(Echo, target);
-  const inPreface = await RawPeer.connect(port);
-  const inFrame = await RawPeer.connect(port);
-  try {
+scopedTest(
+  'slowloris: a peer sending one byte at a time is cut off at the handshake and frame timeouts; other clients are served meanwhile',
+  async (t) => {
+    const { server, target, port } = await serve(Echo, echoHandlers(), {
+      handshakeTimeoutMs: 300,
+      frameTimeoutMs: 300,
+    });
+    const good = createClient(Echo, target);
+    const inPreface = await RawPeer.connect(port);
+    const inFrame = await RawPeer.connect(port);
+    t.defer(() => server.close());
+    t.defer(() => good.close());
+    t.defer(() => inFrame.destroy());
+    t.defer(() => inPreface.destroy());
     const frame = inFrame.request(1, ['Echo/echo', 1000, 0, 0, 't', null], { text: 'slow' });
     inFrame.preface();
-    const dribbling = [dribble(inPreface, PREFACE, 100), dribble(inFrame, frame, 100)];
+    const dribbling = [dribble(inPreface, PREFACE, 100), dribble(inFrame, frame, 100)] as const;
     // The good client is served while both dribble.
     for (let i = 0; i < 5; i++) assert.equal(await good.echo({ text: `good ${i}` }), { text: `good ${i}` });
     const [prefaceBytes, frameBytes] = await Promise.all(dribbling);
@@ -39,19 +47,18 @@ test('slowloris: a peer sending one byte at a time is cut off at the handshake a
     assert.match(inPreface.goawayMessage() ?? '', 'no corpc preface within 300 ms (handshakeTimeoutMs)');
     assert.match(inFrame.goawayMessage() ?? '', 'a frame was not completed within 300 ms (frameTimeoutMs)');
     assert.equal(await good.echo({ text: 'after' }), { text: 'after' });
-  } finally {
-    inPreface.destroy();
-    inFrame.destroy();
-    await good.close();
-    await server.close();
-  }
-});
+  },
+);
 
-test('an idle connection gets a GOAWAY after idleTimeoutMs; a client whose connection went idle just reconnects', async () => {
-  const { server, target, port } = await serve(Echo, echoHandlers(), { idleTimeoutMs: 200 });
-  const client = createClient(Echo, target);
-  const idle = await RawPeer.connect(port);
-  try {
+scopedTest(
+  'an idle connection gets a GOAWAY after idleTimeoutMs; a client whose connection went idle just reconnects',
+  async (t) => {
+    const { server, target, port } = await serve(Echo, echoHandlers(), { idleTimeoutMs: 200 });
+    const client = createClient(Echo, target);
+    const idle = await RawPeer.connect(port);
+    t.defer(() => server.close());
+    t.defer(() => client.close());
+    t.defer(() => idle.destroy());
     idle.preface();
     idle.write(idle.frame(FrameKind.PING, 1)); // pings do not count as activity
     await idle.waitClosed();
@@ -59,17 +66,14 @@ test('an idle connection gets a GOAWAY after idleTimeoutMs; a client whose conne
     assert.equal(await client.echo({ text: 'one' }), { text: 'one' });
     await delay(500);
     assert.equal(await client.echo({ text: 'two' }), { text: 'two' });
-  } finally {
-    idle.destroy();
-    await client.close();
-    await server.close();
-  }
-});
+  },
+);
 
-test('connections beyond maxConnections are refused with a GOAWAY naming the limit; the others keep working', async () => {
-  const { server, target, port } = await serve(Echo, echoHandlers(), { maxConnections: 1 });
-  const first = createClient(Echo, target);
-  try {
+scopedTest(
+  'connections beyond maxConnections are refused with a GOAWAY naming the limit; the others keep working',
+  async (t) => {
+    const { target, port } = await t.serve(Echo, echoHandlers(), { maxConnections: 1 });
+    const first = t.client(Echo, target);
     assert.equal(await first.echo({ text: 'in' }), { text: 'in' });
     const extra = await RawPeer.connect(port);
     extra.preface();
@@ -77,36 +81,39 @@ test('connections beyond maxConnections are refused with a GOAWAY naming the lim
     assert.match(extra.goawayMessage() ?? '', 'the server has 1 connections already (maxConnections)');
     extra.destroy();
     assert.equal(await first.echo({ text: 'still in' }), { text: 'still in' });
-  } finally {
-    await first.close();
-    await server.close();
-  }
-});
+  },
+);
 
-test('a request header larger than maxHeaderBytes closes the connection with a GOAWAY naming the limit', async () => {
-  const { server, port } = await serve(Echo, echoHandlers(), { maxHeaderBytes: 1024 });
-  const peer = await RawPeer.connect(port);
-  try {
+scopedTest(
+  'a request header larger than maxHeaderBytes closes the connection with a GOAWAY naming the limit',
+  async (t) => {
+    const { server, port } = await serve(Echo, echoHandlers(), { maxHeaderBytes: 1024 });
+    const peer = await RawPeer.connect(port);
+    t.defer(() => server.close());
+    t.defer(() => peer.destroy());
     peer.preface();
     peer.write(peer.request(1, ['Echo/echo', 1000, 0, 0, 't', { big: 'x'.repeat(2000) }], { text: 'hi' }));
     await peer.waitClosed();
-    assert.match(peer.goawayMessage() ?? '', /request header of \d+ bytes exceeds the limit of 1024 bytes \(maxHeaderBytes\)/);
-  } finally {
-    peer.destroy();
-    await server.close();
-  }
-});
+    assert.match(
+      peer.goawayMessage() ?? '',
+      /request header of \d+ bytes exceeds the limit of 1024 bytes \(maxHeaderBytes\)/,
+    );
+  },
+);
 
-test('a peer that stops reading is disconnected after slowReaderTimeoutMs, and what was buffered for it is freed', async () => {
-  const Big = defineService('Big', { blob: method<null, string>() });
-  const answer = 'x'.repeat(64 * 1024);
-  const { server, port } = await serve(
-    Big,
-    { blob: () => answer },
-    { maxBufferedBytesPerConnection: 64 * 1024, maxInFlightPerConnection: 64, slowReaderTimeoutMs: 300 },
-  );
-  const peer = await RawPeer.connect(port);
-  try {
+scopedTest(
+  'a peer that stops reading is disconnected after slowReaderTimeoutMs, and what was buffered for it is freed',
+  async (t) => {
+    const Big = defineService('Big', { blob: method<null, string>() });
+    const answer = 'x'.repeat(64 * 1024);
+    const { server, port } = await serve(
+      Big,
+      { blob: () => answer },
+      { maxBufferedBytesPerConnection: 64 * 1024, maxInFlightPerConnection: 64, slowReaderTimeoutMs: 300 },
+    );
+    const peer = await RawPeer.connect(port);
+    t.defer(() => server.close(0));
+    t.defer(() => peer.destroy());
     peer.socket.pause(); // never read a byte of the answers
     peer.preface();
     const frames: Buffer[] = [];
@@ -120,11 +127,8 @@ test('a peer that stops reading is disconnected after slowReaderTimeoutMs, and w
     assert.ok(paused, 'the server paused the slow reader first');
     assert.is(server.stats().connections, 0, 'then disconnected it');
     assert.is(server.stats().maxBufferedBytes, 0);
-  } finally {
-    peer.destroy();
-    await server.close(0);
-  }
-});
+  },
+);
 
 test('limits are validated by name', () => {
   const cases: [Record<string, unknown>, RegExp][] = [
@@ -139,9 +143,15 @@ test('limits are validated by name', () => {
     [{ tls: { key: 'k', cert: 'c', requestCert: true } }, /tls.requestCert needs tls.ca/],
   ];
   for (const [options, expected] of cases) {
-    assert.throws(() => createServer(options as never), (error: unknown) => error instanceof InvalidArgumentError && expected.test((error as Error).message));
+    assert.throws(
+      () => createServer(options as never),
+      (error: unknown) => error instanceof InvalidArgumentError && expected.test((error as Error).message),
+    );
   }
-  assert.throws(() => createClient(Echo, '127.0.0.1:1', { keepaliveTimeoutMs: 0 }), /keepaliveTimeoutMs must be an integer ≥ 1, got 0/);
+  assert.throws(
+    () => createClient(Echo, '127.0.0.1:1', { keepaliveTimeoutMs: 0 }),
+    /keepaliveTimeoutMs must be an integer ≥ 1, got 0/,
+  );
   assert.throws(() => createClient(Echo, '127.0.0.1:1', { tls: { cert: 'c' } }), /tls.cert and tls.key go together/);
 });
 

@@ -41,7 +41,11 @@ function decode(bytes: Buffer, cuts: number[]): Recorder {
 
 const chunking = fc.array(fc.nat(), { maxLength: 8 });
 const validFrame = fc
-  .tuple(fc.integer({ min: 1, max: protocol.MAX_FRAME_KIND }), fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 300 }))
+  .tuple(
+    fc.integer({ min: 1, max: protocol.MAX_FRAME_KIND }),
+    fc.integer({ min: 0, max: 0xffffffff }),
+    fc.uint8Array({ maxLength: 300 }),
+  )
   .map(([kind, id, fields]) => ({ kind, id, bytes: frame(kind, id, fields) }));
 
 test('random bytes never throw: the decoder reports at most one protocol error and then stays quiet', () => {
@@ -100,11 +104,17 @@ test('lengths shorter than a frame header, unknown kinds and wrong prefaces are 
   for (let length = 0; length < protocol.FRAME_BASE_BYTES; length++) {
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(length, 0);
-    assert.match(decode(Buffer.concat([PREFACE, prefix, Buffer.alloc(8)]), []).errors[0]!.message, /shorter than a frame header/);
+    assert.match(
+      decode(Buffer.concat([PREFACE, prefix, Buffer.alloc(8)]), []).errors[0]!.message,
+      /shorter than a frame header/,
+    );
   }
   fc.assert(
     fc.property(fc.integer({ min: protocol.MAX_FRAME_KIND + 1, max: 255 }), (kind) => {
-      assert.match(decode(Buffer.concat([PREFACE, frame(kind, 1)]), []).errors[0]!.message, `unknown frame kind ${kind}`);
+      assert.match(
+        decode(Buffer.concat([PREFACE, frame(kind, 1)]), []).errors[0]!.message,
+        `unknown frame kind ${kind}`,
+      );
     }),
   );
   assert.match(decode(frame(1, 1), []).errors[0]!.message, /did not start with the corpc preface/);

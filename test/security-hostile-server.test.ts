@@ -7,11 +7,16 @@ import { RpcError, createClient } from 'corpc';
 import { protocol } from 'corpc/internal';
 import { Echo } from '../services/echo/echo.ts';
 import { frame } from './fuzz/attacks.ts';
+import { scopedTest } from './helpers/scope.ts';
 
 const { FrameKind, PREFACE } = protocol;
 
 /** A fake server that answers every connection with `reply(requestId)`'s bytes. */
-async function fakeServer(): Promise<{ port: number; reply: (bytes: (id: number) => Buffer) => void; close: () => Promise<void> }> {
+async function fakeServer(): Promise<{
+  port: number;
+  reply: (bytes: (id: number) => Buffer) => void;
+  close: () => Promise<void>;
+}> {
   let make: (id: number) => Buffer = () => Buffer.alloc(0);
   const sockets = new Set<Socket>();
   const net = createNetServer((socket) => {
@@ -36,15 +41,30 @@ async function fakeServer(): Promise<{ port: number; reply: (bytes: (id: number)
   };
 }
 
-test('a client facing a hostile server settles every call by its deadline with an RpcError, and never crashes', async () => {
-  const server = await fakeServer();
-  try {
+scopedTest(
+  'a client facing a hostile server settles every call by its deadline with an RpcError, and never crashes',
+  async (t) => {
+    const server = await fakeServer();
+    t.defer(() => server.close());
     const answers = fc.oneof(
-      fc.tuple(fc.integer({ min: 1, max: 255 }), fc.uint8Array({ maxLength: 40 })).map(([kind, fields]) => (id: number) => frame(kind, id, fields)),
-      fc.tuple(fc.integer({ min: 1, max: 7 }), fc.uint8Array({ maxLength: 2 })).map(([kind, fields]) => (id: number) => frame(kind, id, fields)),
+      fc.tuple(fc.integer({ min: 1, max: 255 }), fc.uint8Array({ maxLength: 40 })).map(
+        ([kind, fields]) =>
+          (id: number) =>
+            frame(kind, id, fields),
+      ),
+      fc.tuple(fc.integer({ min: 1, max: 7 }), fc.uint8Array({ maxLength: 2 })).map(
+        ([kind, fields]) =>
+          (id: number) =>
+            frame(kind, id, fields),
+      ),
       fc.uint8Array({ maxLength: 64 }).map((bytes) => () => Buffer.from(bytes)),
-      fc.constantFrom(FrameKind.RESPONSE, FrameKind.ERROR).chain((kind) =>
-        fc.uint8Array({ maxLength: 30 }).map((body) => (id: number) => frame(kind, id, Buffer.concat([Buffer.from([0, 0]), body])))),
+      fc
+        .constantFrom(FrameKind.RESPONSE, FrameKind.ERROR)
+        .chain((kind) =>
+          fc
+            .uint8Array({ maxLength: 30 })
+            .map((body) => (id: number) => frame(kind, id, Buffer.concat([Buffer.from([0, 0]), body]))),
+        ),
     );
     await fc.assert(
       fc.asyncProperty(answers, fc.boolean(), async (answer, withPreface) => {
@@ -60,23 +80,18 @@ test('a client facing a hostile server settles every call by its deadline with a
       }),
       { numRuns: 80 },
     );
-  } finally {
-    await server.close();
-  }
-});
+  },
+);
 
-test('a server that accepts but never speaks fails the call at connectTimeoutMs as UNAVAILABLE', async () => {
+scopedTest('a server that accepts but never speaks fails the call at connectTimeoutMs as UNAVAILABLE', async (t) => {
   const server = await fakeServer();
   const client = createClient(Echo, `127.0.0.1:${server.port}`, { connectTimeoutMs: 200 });
-  try {
-    const error = (await client.echo({ text: 'hello?' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RpcError;
-    assert.instance(error, RpcError);
-    assert.is(error.code, 'UNAVAILABLE');
-    assert.match(error.message, /no handshake from 127\.0\.0\.1:\d+ within 200 ms \(connectTimeoutMs\)/);
-  } finally {
-    client.destroy();
-    await server.close();
-  }
+  t.defer(() => server.close());
+  t.defer(() => client.destroy());
+  const error = (await client.echo({ text: 'hello?' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RpcError;
+  assert.instance(error, RpcError);
+  assert.is(error.code, 'UNAVAILABLE');
+  assert.match(error.message, /no handshake from 127\.0\.0\.1:\d+ within 200 ms \(connectTimeoutMs\)/);
 });
 
 test.run();

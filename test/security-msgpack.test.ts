@@ -14,7 +14,14 @@ function decode(bytes: Buffer): { value?: unknown; error?: Error } {
 }
 
 test('a __proto__ key in a map cannot reach any prototype', () => {
-  const bytes = Buffer.from(packr.pack(new Map<string, unknown>([['__proto__', { polluted: true }], ['constructor', { prototype: { polluted: true } }]])));
+  const bytes = Buffer.from(
+    packr.pack(
+      new Map<string, unknown>([
+        ['__proto__', { polluted: true }],
+        ['constructor', { prototype: { polluted: true } }],
+      ]),
+    ),
+  );
   const { value } = decode(bytes);
   assert.is(Object.getPrototypeOf(value), Object.prototype);
   assert.is((value as { polluted?: unknown }).polluted, undefined);

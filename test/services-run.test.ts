@@ -4,16 +4,18 @@ import { createClient } from 'corpc';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Echo } from '../services/echo/echo.ts';
-import { killRuntime, startRuntime } from './helpers/runtime.ts';
+import { killRuntime, startRuntime, FREE_PORTS } from './helpers/runtime.ts';
 
 const services = fileURLToPath(new URL('../services/', import.meta.url));
 /** Every example under services/ (services/generated is `npm run gen`'s output, not an example). */
-const examples = readdirSync(services).filter((name) => name !== 'generated' && statSync(services + name).isDirectory());
+const examples = readdirSync(services).filter(
+  (name) => name !== 'generated' && statSync(services + name).isDirectory(),
+);
 
 test('every example under services/ runs with `corpc run services/<name>`', async () => {
   assert.ok(examples.includes('echo') && examples.includes('demo'), examples.join(', '));
   for (const name of examples) {
-    const runtime = await startRuntime([`services/${name}`, '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0']);
+    const runtime = await startRuntime([`services/${name}`, '--workers', '1', ...FREE_PORTS]);
     try {
       assert.is((await runtime.admin('/readyz')).status, 200, name);
       if (name !== 'echo') continue;

@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RpcError, createChannel } from 'corpc';
+import { HealthService, RpcError, createChannel, createClient } from 'corpc';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
-import { delay, serve } from './helpers/servers.ts';
+import { eventually } from './helpers/eventually.ts';
+import { delay, rejection, serve } from './helpers/servers.ts';
+import { scopedTest } from './helpers/scope.ts';
 
-test('a server that drains while a client keeps calling costs that client no failed call', async () => {
+scopedTest('a server that drains while a client keeps calling costs that client no failed call', async (t) => {
   const leaving = await serve(Echo, echoHandlers());
   const staying = await serve(Echo, echoHandlers());
   const channel = createChannel(`static://${leaving.target},${staying.target}`, { timeoutMs: 3000 });
@@ -22,21 +24,37 @@ test('a server that drains while a client keeps calling costs that client no fai
       }
     }
   });
-  try {
-    await delay(200);
-    const okBefore = ok;
-    await leaving.server.close(5000);
-    await delay(200);
+  t.defer(() => staying.server.close());
+  t.defer(() => channel.close());
+  t.defer(() => {
     running = false;
-    await Promise.all(callers);
-    assert.ok(okBefore > 0 && ok > okBefore, 'calls flowed before and after the drain');
-    assert.equal(failures, []);
-    assert.is(leaving.server.stats().connections, 0);
-  } finally {
-    running = false;
-    await channel.close();
-    await staying.server.close();
-  }
+  });
+  await delay(200);
+  const okBefore = ok;
+  await leaving.server.close(5000);
+  await delay(200);
+  running = false;
+  await Promise.all(callers);
+  assert.ok(okBefore > 0 && ok > okBefore, 'calls flowed before and after the drain');
+  assert.equal(failures, []);
+  assert.is(leaving.server.stats().connections, 0);
 });
+
+scopedTest(
+  "a client's close() waits for its calls in flight, and ends its connection once the last one is cancelled",
+  async (t) => {
+    const { server, target } = await t.serve(Echo, echoHandlers());
+    const health = createClient(HealthService, target);
+    const caller = new AbortController();
+    const watch = health.watch({ service: '' }, { timeoutMs: 60_000, signal: caller.signal })[Symbol.asyncIterator]();
+    assert.equal((await watch.next()).value, { status: 'SERVING' });
+    const closing = health.close();
+    caller.abort();
+    assert.is(((await rejection(watch.next())) as RpcError).code, 'CANCELLED');
+    // No answer comes for a cancelled call: the connection ends without one.
+    await eventually('the connection closed', () => server.stats().connections === 0);
+    await closing;
+  },
+);
 
 test.run();

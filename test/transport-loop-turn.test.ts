@@ -46,7 +46,10 @@ test('calls beyond the turn budget wait for later turns, in arrival order, and e
   // A 5 ms budget holds at most three 2 ms calls in this turn; the rest wait.
   assert.ok(started.length <= Math.ceil(TURN_BUDGET_MS / 2) + 1, `${started.length} started at once`);
   await settle();
-  assert.equal(started, calls.map((c) => c.name));
+  assert.equal(
+    started,
+    calls.map((c) => c.name),
+  );
 });
 
 test('waiting servers take turns, and a start that makes another server wait loses no queue', async () => {
@@ -64,7 +67,8 @@ test('waiting servers take turns, and a start that makes another server wait los
   light.push(new Call('l0', 0));
   await settle();
   assert.is(started.length, heavyCalls.length + 3, started.join(' '));
-  for (const name of ['l0', 'l-cross', 'h-late', ...heavyCalls.map((c) => c.name)]) assert.ok(started.includes(name), name);
+  for (const name of ['l0', 'l-cross', 'h-late', ...heavyCalls.map((c) => c.name)])
+    assert.ok(started.includes(name), name);
   // The light server waited behind one heavy call at most each time.
   assert.ok(started.indexOf('l0') <= 1, started.join(' '));
   assert.ok(started.indexOf('l-cross') - started.indexOf('h0') <= 2, started.join(' '));

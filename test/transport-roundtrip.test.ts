@@ -6,6 +6,7 @@ import { protocol } from 'corpc/internal';
 import { eventually } from './helpers/eventually.ts';
 import { RawPeer } from './helpers/raw-peer.ts';
 import { delay, rejection, serve } from './helpers/servers.ts';
+import { scopedTest } from './helpers/scope.ts';
 
 const { FrameKind } = protocol;
 
@@ -29,82 +30,57 @@ const slowHandlers = {
   },
 };
 
-test('a call makes a round trip over a real socket', async () => {
-  const { server, target } = await serve(Echo, echoHandlers());
-  const client = createClient(Echo, target);
-  try {
-    assert.equal(await client.echo({ text: 'hello' }), { text: 'hello' });
-    assert.equal(await client.echo({ text: 'é✓' + 'x'.repeat(100_000) }), { text: 'é✓' + 'x'.repeat(100_000) });
-  } finally {
-    await client.close();
-    await server.close();
-  }
+scopedTest('a call makes a round trip over a real socket', async (t) => {
+  const { target } = await t.serve(Echo, echoHandlers());
+  const client = t.client(Echo, target);
+  assert.equal(await client.echo({ text: 'hello' }), { text: 'hello' });
+  assert.equal(await client.echo({ text: `é✓${'x'.repeat(100_000)}` }), { text: `é✓${'x'.repeat(100_000)}` });
 });
 
-test('undefined requests and responses travel as empty bodies', async () => {
-  const { server, target } = await serve(Slow, slowHandlers);
-  const client = createClient(Slow, target);
-  try {
-    assert.is(await client.nothing(undefined), undefined);
-  } finally {
-    await client.close();
-    await server.close();
-  }
+scopedTest('undefined requests and responses travel as empty bodies', async (t) => {
+  const { target } = await t.serve(Slow, slowHandlers);
+  const client = t.client(Slow, target);
+  assert.is(await client.nothing(undefined), undefined);
 });
 
-test('many calls share one connection and complete out of order', async () => {
-  const { server, target } = await serve(Slow, slowHandlers);
-  const client = createClient(Slow, target);
-  try {
-    const finished: string[] = [];
-    const calls = [120, 10, 60].map((ms, i) =>
-      client.wait({ ms, tag: `call-${i}` }).then((reply) => {
-        finished.push(reply.tag);
-        return reply.tag;
-      }),
-    );
-    assert.equal(await Promise.all(calls), ['call-0', 'call-1', 'call-2']);
-    assert.equal(finished, ['call-1', 'call-2', 'call-0']);
-    assert.is(server.stats().connections, 1);
-  } finally {
-    await client.close();
-    await server.close();
-  }
+scopedTest('many calls share one connection and complete out of order', async (t) => {
+  const { server, target } = await t.serve(Slow, slowHandlers);
+  const client = t.client(Slow, target);
+  const finished: string[] = [];
+  const calls = [120, 10, 60].map((ms, i) =>
+    client.wait({ ms, tag: `call-${i}` }).then((reply) => {
+      finished.push(reply.tag);
+      return reply.tag;
+    }),
+  );
+  assert.equal(await Promise.all(calls), ['call-0', 'call-1', 'call-2']);
+  assert.equal(finished, ['call-1', 'call-2', 'call-0']);
+  assert.is(server.stats().connections, 1);
 });
 
-test('a thrown RpcError keeps its status and reason; anything else is INTERNAL with no internals', async () => {
-  const { server, target } = await serve(Slow, slowHandlers);
-  const client = createClient(Slow, target);
-  try {
-    const notFound = await rejection(client.fail({ kind: 'rpc' }));
-    assert.instance(notFound, RpcError);
-    assert.is((notFound as RpcError).code, 'NOT_FOUND');
-    assert.is((notFound as RpcError).reason, 'account_missing');
+scopedTest('a thrown RpcError keeps its status and reason; anything else is INTERNAL with no internals', async (t) => {
+  const { target } = await t.serve(Slow, slowHandlers);
+  const client = t.client(Slow, target);
+  const notFound = await rejection(client.fail({ kind: 'rpc' }));
+  assert.instance(notFound, RpcError);
+  assert.is((notFound as RpcError).code, 'NOT_FOUND');
+  assert.is((notFound as RpcError).reason, 'account_missing');
 
-    const internal = (await rejection(client.fail({ kind: 'plain' }))) as RpcError;
-    assert.is(internal.status, Status.INTERNAL);
-    assert.not.match(internal.message, /hunter2/);
-    assert.not.match(internal.message, /at .*\.ts:\d+/);
-    // The server is still serving after a handler error.
-    assert.equal(await client.wait({ ms: 0, tag: 'after' }), { tag: 'after' });
-  } finally {
-    await client.close();
-    await server.close();
-  }
+  const internal = (await rejection(client.fail({ kind: 'plain' }))) as RpcError;
+  assert.is(internal.status, Status.INTERNAL);
+  assert.not.match(internal.message, /hunter2/);
+  assert.not.match(internal.message, /at .*\.ts:\d+/);
+  // The server is still serving after a handler error.
+  assert.equal(await client.wait({ ms: 0, tag: 'after' }), { tag: 'after' });
 });
 
-test('an unknown method is answered UNIMPLEMENTED and the connection stays usable', async () => {
-  const { server, target } = await serve(Echo, echoHandlers());
-  const channel = createChannel(target);
-  try {
-    const error = (await rejection(channel.call('Echo/nope', { text: 'x' }))) as RpcError;
-    assert.is(error.code, 'UNIMPLEMENTED');
-    assert.match(error.message, /Echo\/nope/);
-    assert.equal(await channel.call('Echo/echo', { text: 'still here' }), { text: 'still here' });
-  } finally {
-    await channel.close();
-    await server.close();
-  }
+scopedTest('an unknown method is answered UNIMPLEMENTED and the connection stays usable', async (t) => {
+  const { target } = await t.serve(Echo, echoHandlers());
+  const channel = t.channel(target);
+  const error = (await rejection(channel.call('Echo/nope', { text: 'x' }))) as RpcError;
+  assert.is(error.code, 'UNIMPLEMENTED');
+  assert.match(error.message, /Echo\/nope/);
+  assert.equal(await channel.call('Echo/echo', { text: 'still here' }), { text: 'still here' });
 });
 
 const LONG_PATH = `Paths/${'l'.repeat(40)}`;
@@ -117,59 +93,62 @@ const Paths = defineService('Paths', {
   replaced: method<undefined, string>({ path: 'Paths/\uFFFD' }),
 });
 
-test('each request reaches the method its header names, however the header was written', async () => {
-  const handlers = { getA: () => 'getA', getB: () => 'getB', cafe: () => 'cafe', long: () => 'long', replaced: () => 'replaced' };
-  const { server, target, port } = await serve(Paths, handlers);
-  const channel = createChannel(target);
-  try {
-    // Headers the client writes by hand (read in place by the server)…
-    for (const [path, name] of [['Paths/getA', 'getA'], ['Paths/getB', 'getB'], ['Paths/café', 'cafe'], [LONG_PATH, 'long']]) {
-      assert.is(await channel.call(path!, undefined), name, path);
-    }
-    // …and headers with metadata (packed and decoded by msgpackr).
-    assert.is(await channel.call('Paths/getB', undefined, { metadata: { tenant: 't1' } }), 'getB');
-    assert.is(await channel.call('Paths/café', undefined, { metadata: { tenant: 't1' } }), 'cafe');
-    // A path of a known length that is not registered.
-    const error = (await rejection(channel.call('Paths/getC', undefined))) as RpcError;
-    assert.is(error.code, 'UNIMPLEMENTED');
-    assert.match(error.message, /"Paths\/getC"/);
-    // Bytes that are not UTF-8 name what they decode to (U+FFFD in their place), with or without
-    // metadata, as when every header went through msgpackr.
-    for (const metadata of [0xc0, 0x80]) {
-      const peer = await RawPeer.connect(port);
-      const method = [...Buffer.from('Paths/'), 0xff];
-      const header = Buffer.from([0x96, 0xa0 | method.length, ...method, 0xcd, 0x13, 0x88, 0, 0, 0xa1, 0x74, metadata]);
-      peer.preface();
-      peer.write(peer.frame(FrameKind.REQUEST, 1, Buffer.concat([Buffer.from([0, header.length]), header])));
-      await eventually('an answer', () => peer.frameKinds().length > 0);
-      assert.equal(peer.frameKinds(), [FrameKind.RESPONSE], `metadata byte ${metadata}`);
-      peer.destroy();
-    }
-  } finally {
-    await channel.close();
-    await server.close();
+scopedTest('each request reaches the method its header names, however the header was written', async (t) => {
+  const handlers = {
+    getA: () => 'getA',
+    getB: () => 'getB',
+    cafe: () => 'cafe',
+    long: () => 'long',
+    replaced: () => 'replaced',
+  };
+  const { target, port } = await t.serve(Paths, handlers);
+  const channel = t.channel(target);
+  // Headers the client writes by hand (read in place by the server)…
+  for (const [path, name] of [
+    ['Paths/getA', 'getA'],
+    ['Paths/getB', 'getB'],
+    ['Paths/café', 'cafe'],
+    [LONG_PATH, 'long'],
+  ]) {
+    assert.is(await channel.call(path!, undefined), name, path);
+  }
+  // …and headers with metadata (packed and decoded by msgpackr).
+  assert.is(await channel.call('Paths/getB', undefined, { metadata: { tenant: 't1' } }), 'getB');
+  assert.is(await channel.call('Paths/café', undefined, { metadata: { tenant: 't1' } }), 'cafe');
+  // A path of a known length that is not registered.
+  const error = (await rejection(channel.call('Paths/getC', undefined))) as RpcError;
+  assert.is(error.code, 'UNIMPLEMENTED');
+  assert.match(error.message, /"Paths\/getC"/);
+  // Bytes that are not UTF-8 name what they decode to (U+FFFD in their place), with or without
+  // metadata, as when every header went through msgpackr.
+  for (const metadata of [0xc0, 0x80]) {
+    const peer = await RawPeer.connect(port);
+    const method = [...Buffer.from('Paths/'), 0xff];
+    const header = Buffer.from([0x96, 0xa0 | method.length, ...method, 0xcd, 0x13, 0x88, 0, 0, 0xa1, 0x74, metadata]);
+    peer.preface();
+    peer.write(peer.frame(FrameKind.REQUEST, 1, Buffer.concat([Buffer.from([0, header.length]), header])));
+    await eventually('an answer', () => peer.frameKinds().length > 0);
+    assert.equal(peer.frameKinds(), [FrameKind.RESPONSE], `metadata byte ${metadata}`);
+    peer.destroy();
   }
 });
 
-test('a server with no listener yet: calls fail fast with UNAVAILABLE naming the address', async () => {
+scopedTest('a server with no listener yet: calls fail fast with UNAVAILABLE naming the address', async (t) => {
   const { server, port } = await serve(Echo, echoHandlers());
   await server.close();
   const client = createClient(Echo, `127.0.0.1:${port}`, { timeoutMs: 5000 });
-  try {
-    const started = Date.now();
-    const error = (await rejection(client.echo({ text: 'x' }))) as RpcError;
-    assert.is(error.code, 'UNAVAILABLE');
-    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
-    assert.ok(Date.now() - started < 2000, 'failed fast, not at the deadline');
-    // While backing off, further calls fail at once without a new connect.
-    const again = (await rejection(client.echo({ text: 'x' }))) as RpcError;
-    assert.is(again.code, 'UNAVAILABLE');
-  } finally {
-    client.destroy();
-  }
+  t.defer(() => client.destroy());
+  const started = Date.now();
+  const error = (await rejection(client.echo({ text: 'x' }))) as RpcError;
+  assert.is(error.code, 'UNAVAILABLE');
+  assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  assert.ok(Date.now() - started < 2000, 'failed fast, not at the deadline');
+  // While backing off, further calls fail at once without a new connect.
+  const again = (await rejection(client.echo({ text: 'x' }))) as RpcError;
+  assert.is(again.code, 'UNAVAILABLE');
 });
 
-test('handlers written as a class keep their this', async () => {
+scopedTest('handlers written as a class keep their this', async (t) => {
   class EchoService {
     private readonly prefix = 'class:';
     async echo(request: { text: string }) {
@@ -182,14 +161,9 @@ test('handlers written as a class keep their this', async () => {
       return this.echo(request).then((reply) => ({ ...reply, outer: undefined!, inner: undefined! }));
     }
   }
-  const { server, target } = await serve(Echo, new EchoService());
-  const client = createClient(Echo, target);
-  try {
-    assert.equal(await client.echo({ text: 'x' }), { text: 'class:x' });
-  } finally {
-    await client.close();
-    await server.close();
-  }
+  const { target } = await t.serve(Echo, new EchoService());
+  const client = t.client(Echo, target);
+  assert.equal(await client.echo({ text: 'x' }), { text: 'class:x' });
 });
 
 test('bad options are refused by name', () => {

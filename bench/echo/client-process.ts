@@ -17,6 +17,10 @@ export interface LoadFigures {
   p99_ms: number;
   errors: number;
   sent: number;
+  /** Every request answered in the run, warm-up included: the server's CPU over the run is spent on these. */
+  answered: number;
+  /** CPU µs this load generator spent over the run (process.cpuUsage). */
+  cpuMicros: number;
 }
 
 const [name = '', target = '', connections = '1'] = process.argv.slice(2);
@@ -28,6 +32,7 @@ const system = await loadSystem(name);
 const client = await system.connect(target, Number(connections));
 
 process.on('message', (message: LoadRequest) => {
+  const cpuBefore = process.cpuUsage();
   void runLoad(client.send, {
     concurrency: message.inflight,
     warmupMs: message.warmupMs,
@@ -40,9 +45,15 @@ process.on('message', (message: LoadRequest) => {
       p99_ms: measured.latency.percentile(99),
       errors: measured.outcomes.total - measured.outcomes.ok,
       sent: measured.sent,
+      answered: measured.outcomes.total + result.warmup.outcomes.total,
+      cpuMicros: cpuTotal(process.cpuUsage(cpuBefore)),
     };
     process.send!(figures);
   });
 });
+function cpuTotal(usage: NodeJS.CpuUsage): number {
+  return usage.user + usage.system;
+}
+
 process.on('disconnect', () => void client.close().finally(() => process.exit(0)));
 process.send({ ready: true });

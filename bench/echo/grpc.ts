@@ -16,7 +16,11 @@ type EchoCallback = (error: grpc.ServiceError | null, reply?: EchoMessage) => vo
 interface EchoClient extends grpc.Client {
   Echo(request: EchoMessage, callback: EchoCallback): grpc.ClientUnaryCall;
 }
-type EchoClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => EchoClient;
+type EchoClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+) => EchoClient;
 
 function loadEcho(): { service: grpc.ServiceDefinition; Client: EchoClientConstructor } {
   const definition = protoLoader.loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url)), { keepCase: true });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +22,30 @@ export interface MatrixOptions {
   durationMs: number;
   /** Connections each client opens to its server. */
   connections: number;
+  /** The node binary of the server and load processes (default: this one). */
+  node?: string;
   /** Progress lines go here (stderr by default). */
   log?: (line: string) => void;
 }
 
-export interface MatrixRow extends Omit<LoadFigures, 'sent'> {
+/** One system at one level: the figures of the median round. */
+export interface MatrixRow {
   system: SystemName;
   inflight: number;
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** Server CPU time (its whole process tree, user + system) over the run, per request answered. */
+  server_cpu_us_per_req: number;
+  /** The load generator's CPU time over the run, per request answered (the other side of the pair). */
+  client_cpu_us_per_req: number;
+  /** Failed requests, summed over the rounds. */
+  errors: number;
+}
+
+/** One round's figures, with the server's CPU per request. */
+interface RoundFigures extends LoadFigures {
+  serverCpuUsPerReq: number;
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -36,24 +53,40 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 /** Extra node flags for the server and client processes, e.g. `--cpu-prof --cpu-prof-dir=prof`. */
 const childFlags = (process.env.CORPC_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 
-function spawnNode(file: string, args: string[], cpu: string | undefined, ipc: boolean): ChildProcess {
-  const node = [process.execPath, ...childFlags, '--conditions=corpc-source', '--import', 'tsx', file, ...args];
+/**
+ * corpc from its sources (TypeScript through tsx), or with CORPC_BENCH_BUILT=1 from dist/ (`npm
+ * run build`), as a project that installed the tarball gets it. (corpc-run's `corpc` command runs
+ * the sources in a checkout either way.)
+ */
+const conditions = process.env.CORPC_BENCH_BUILT === '1' ? [] : ['--conditions=corpc-source'];
+
+function spawnNode(binary: string, file: string, args: string[], cpu: string | undefined, ipc: boolean): ChildProcess {
+  const node = [binary, ...childFlags, ...conditions, '--import', 'tsx', file, ...args];
   const [command, ...rest] = cpu === undefined ? node : ['taskset', '-c', cpu, ...node];
   return spawn(command!, rest, { stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['pipe', 'pipe', 'inherit'] });
 }
 
 class Pair {
+  /** Waiting for the server's next `cpu <µs>` line. */
+  private cpuWaiters: ((micros: number) => void)[] = [];
+
   private constructor(
     readonly system: SystemName,
     private readonly server: ChildProcess,
     private readonly client: ChildProcess,
-  ) {}
+    lines: ReturnType<typeof createInterface>,
+  ) {
+    lines.on('line', (line) => {
+      const match = /^cpu (\d+(?:\.\d+)?)$/.exec(line);
+      if (match !== null) this.cpuWaiters.shift()?.(Number(match[1]));
+    });
+  }
 
-  static async start(system: SystemName, connections: number): Promise<Pair> {
+  static async start(system: SystemName, connections: number, binary: string): Promise<Pair> {
     const pinning = cpuPinning();
-    const server = spawnNode(here('./server-process.ts'), [system], pinning?.server, false);
+    const server = spawnNode(binary, here('./server-process.ts'), [system], pinning?.server, false);
+    const lines = createInterface({ input: server.stdout! });
     const port = await new Promise<number>((resolve, reject) => {
-      const lines = createInterface({ input: server.stdout! });
       lines.on('line', (line) => {
         const match = /^listening (\d+)$/.exec(line);
         if (match !== null) resolve(Number(match[1]));
@@ -61,6 +94,7 @@ class Pair {
       server.on('exit', (code) => reject(new Error(`${system} server exited (${code}) before listening`)));
     });
     const client = spawnNode(
+      binary,
       here('./client-process.ts'),
       [system, `127.0.0.1:${port}`, String(connections)],
       pinning?.client,
@@ -72,14 +106,25 @@ class Pair {
         throw new Error(`${system} load generator exited (${code}) before connecting`);
       }),
     ])) as [unknown];
-    if ((ready as { ready?: boolean }).ready !== true) throw new Error(`${system} load generator: unexpected ${String(ready)}`);
-    return new Pair(system, server, client);
+    if ((ready as { ready?: boolean }).ready !== true)
+      throw new Error(`${system} load generator: unexpected ${String(ready)}`);
+    return new Pair(system, server, client, lines);
   }
 
-  async run(request: LoadRequest): Promise<LoadFigures> {
+  /** CPU µs the server's process tree has spent so far. */
+  private serverCpu(): Promise<number> {
+    return new Promise((resolve) => {
+      this.cpuWaiters.push(resolve);
+      this.server.stdin!.write('cpu\n');
+    });
+  }
+
+  async run(request: LoadRequest): Promise<RoundFigures> {
+    const cpuBefore = await this.serverCpu();
     this.client.send(request);
     const [figures] = (await once(this.client, 'message')) as [LoadFigures];
-    return figures;
+    const cpu = (await this.serverCpu()) - cpuBefore;
+    return { ...figures, serverCpuUsPerReq: figures.answered > 0 ? cpu / figures.answered : 0 };
   }
 
   async stop(): Promise<void> {
@@ -101,31 +146,37 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixRow[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const pairs: Pair[] = [];
   try {
-    for (const system of options.systems) pairs.push(await Pair.start(system, options.connections));
+    for (const system of options.systems)
+      pairs.push(await Pair.start(system, options.connections, options.node ?? process.execPath));
     const rows: MatrixRow[] = [];
     for (const inflight of options.inflights) {
-      const runs = new Map<SystemName, LoadFigures[]>();
+      const runs = new Map<SystemName, RoundFigures[]>();
       for (let round = 0; round < options.rounds; round++) {
         // Alternate, and rotate who goes first, so no system always follows the same neighbour.
         for (let i = 0; i < pairs.length; i++) {
           const pair = pairs[(i + round) % pairs.length]!;
           const figures = await pair.run({ inflight, warmupMs: options.warmupMs, durationMs: options.durationMs });
           log(
-            `  ${pair.system.padEnd(8)} ${String(inflight).padStart(5)} in flight, round ${round + 1}/${options.rounds}: ` +
-              `${Math.round(figures.requests_per_s).toLocaleString('en-US')} req/s, p99 ${figures.p99_ms.toFixed(2)} ms`,
+            `  ${pair.system.padEnd(15)} ${String(inflight).padStart(5)} in flight, round ${round + 1}/${options.rounds}: ` +
+              `${Math.round(figures.requests_per_s).toLocaleString('en-US')} req/s, p99 ${figures.p99_ms.toFixed(2)} ms, ` +
+              `server ${figures.serverCpuUsPerReq.toFixed(1)} µs CPU/req`,
           );
           runs.set(pair.system, [...(runs.get(pair.system) ?? []), figures]);
         }
       }
       for (const system of options.systems) {
         const figures = runs.get(system)!;
-        const median = [...figures].sort((a, b) => a.requests_per_s - b.requests_per_s)[Math.floor(figures.length / 2)]!;
+        const median = [...figures].sort((a, b) => a.requests_per_s - b.requests_per_s)[
+          Math.floor(figures.length / 2)
+        ]!;
         rows.push({
           system,
           inflight,
           requests_per_s: Math.round(median.requests_per_s),
           p50_ms: round3(median.p50_ms),
           p99_ms: round3(median.p99_ms),
+          server_cpu_us_per_req: round2(median.serverCpuUsPerReq),
+          client_cpu_us_per_req: round2(median.answered > 0 ? median.cpuMicros / median.answered : 0),
           errors: figures.reduce((sum, f) => sum + f.errors, 0),
         });
       }
@@ -134,6 +185,10 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixRow[]> {
   } finally {
     await Promise.all(pairs.map((pair) => pair.stop()));
   }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 function round3(value: number): number {
@@ -151,6 +206,13 @@ export function formatTable(head: readonly string[], body: readonly (readonly st
   const line = (cells: readonly string[]): string =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** `node vX.Y.Z` of the binary the servers and load generators run on. */
+export function nodeVersionOf(binary: string): string {
+  return binary === process.execPath
+    ? process.version
+    : execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
 }
 
 export const formatRate = (value: number): string => Math.round(value).toLocaleString('en-US');

@@ -2,8 +2,8 @@ import type { Send } from '../../runtime/loadgen/engine.ts';
 
 /**
  * One echo implementation the bench can run: a server (in its own process) and a client that
- * sends the 32-byte echo request. corpc, grpc-js and the bare ceiling all fit this shape, so one
- * runner measures them all the same way.
+ * sends the 32-byte echo request. corpc, the bare ceiling and every peer framework fit this shape,
+ * so one runner measures them all the same way.
  */
 export interface EchoSystem {
   readonly name: SystemName;
@@ -11,7 +11,18 @@ export interface EchoSystem {
   connect(target: string, connections: number): Promise<{ send: Send; close(): Promise<void> }>;
 }
 
-const SYSTEM_NAMES = ['corpc', 'bare', 'grpc-js'] as const;
+const SYSTEM_NAMES = [
+  'corpc',
+  'corpc-run',
+  'bare',
+  'grpc-js',
+  'connect-es',
+  'connect-es-grpc',
+  'moleculer',
+  'tars',
+  'node-http2',
+  'corpc-intercepted',
+] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 /** The request every system echoes: 32 bytes of text. */
@@ -21,10 +32,24 @@ export async function loadSystem(name: SystemName): Promise<EchoSystem> {
   switch (name) {
     case 'corpc':
       return (await import('./corpc.ts')).corpcSystem;
+    case 'corpc-run':
+      return (await import('./corpc-run.ts')).corpcRunSystem;
+    case 'corpc-intercepted':
+      return (await import('./corpc.ts')).interceptedSystem;
     case 'bare':
       return (await import('./bare.ts')).bareSystem;
     case 'grpc-js':
       return (await import('./grpc.ts')).grpcSystem;
+    case 'connect-es':
+      return (await import('./connect.ts')).connectEsSystem;
+    case 'connect-es-grpc':
+      return (await import('./connect.ts')).connectEsGrpcSystem;
+    case 'moleculer':
+      return (await import('./moleculer.ts')).moleculerSystem;
+    case 'tars':
+      return (await import('./tars.ts')).tarsSystem;
+    case 'node-http2':
+      return (await import('./http2.ts')).http2System;
   }
 }
 

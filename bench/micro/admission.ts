@@ -1,5 +1,6 @@
 /**
- * Admission costs. In this process: the per-request decision (controller.arrive) and a window end
+ * Admission costs. In this process: the per-request decision (controller.arrive), the signals a
+ * served request feeds the controller (start, ran, finish: queuing, loop and handler time), and a window end
  * with full sample rings (the p99/p90 selection), beside the sort it replaced. Then the server's
  * own CPU per request, in a child process that runs only the server (the generated Echo:
  * MessagePack body decode + validation + a trivial handler) and reports `process.cpuUsage()`
@@ -13,8 +14,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ADMIT_ALL, AdmissionController, createServer } from 'corpc';
-import { SHED_BY_LEVEL, percentile, protocol } from 'corpc/internal';
+import { createServer } from 'corpc';
+import { ADMIT_ALL, AdmissionController, SHED_BY_LEVEL, percentile, protocol } from 'corpc/internal';
 import { Echo, echoHandlers } from '../../services/echo/echo.ts';
 import { requestFrame } from './frame-decode.ts';
 import { measure, print, type MicroResult } from './measure.ts';
@@ -27,15 +28,32 @@ export async function main(): Promise<MicroResult[]> {
   const counters = controller.methodCounters('M/m');
   const t = performance.now();
   results.push(await measure('decision (controller.arrive)', (i) => controller.arrive(i & ADMIT_ALL, t, counters)));
+  // The CPU-bound signals every served request feeds: queuing at start, loop time held, response and run time.
+  results.push(
+    await measure('signals of a served request (start + ran + finish)', () => {
+      controller.start(0.05, t, 0, counters);
+      controller.ran(0.01);
+      controller.finish(0.1, t, 0.01);
+    }),
+  );
   const samples = Float64Array.from({ length: 2048 }, () => Math.random() * 50);
   const scratch = new Float64Array(2048);
-  results.push(await measure('window p99 of 2,048 samples: quickselect (now)', () => percentile(samples, 2048, 0.99, scratch), 100));
+  results.push(
+    await measure(
+      'window p99 of 2,048 samples: quickselect (now)',
+      () => percentile(samples, 2048, 0.99, scratch),
+      100,
+    ),
+  );
   results.push(await measure('window p99 of 2,048 samples: sort (before)', () => samples.slice().sort()[2027], 100));
   const [served, rejected, floor] = await serverCpuPerRequest([{ level: ADMIT_ALL }, { level: 0 }, { floor: true }]);
   const share = (ns: number) => `${((ns / served) * 100).toFixed(0)}% of served`;
   results.push({ name: 'server CPU per request: served (Echo, decode + validate)', nsPerOp: served });
   results.push({ name: `server CPU per request: rejected by level (${share(rejected)})`, nsPerOp: rejected });
-  results.push({ name: `server CPU per request: floor, frames in + constant answer out (${share(floor)})`, nsPerOp: floor });
+  results.push({
+    name: `server CPU per request: floor, frames in + constant answer out (${share(floor)})`,
+    nsPerOp: floor,
+  });
   return results;
 }
 
@@ -51,7 +69,10 @@ type ServerSetup = { level: number } | { floor: true };
  * Each setup runs in its own child; their rounds take turns, so a slow spell of the machine
  * falls on all of them alike.
  */
-async function serverCpuPerRequest(setups: ServerSetup[]): Promise<number[]> {
+/** CPU time per request for each setup, in the setups' order. */
+async function serverCpuPerRequest<const T extends readonly ServerSetup[]>(
+  setups: T,
+): Promise<{ [K in keyof T]: number }> {
   const servers = await Promise.all(setups.map(startServer));
   try {
     // The best of a few rounds: on a shared machine, noise only ever adds time.
@@ -64,7 +85,7 @@ async function serverCpuPerRequest(setups: ServerSetup[]): Promise<number[]> {
         best[i] = Math.min(best[i]!, ((after.user - before.user + after.system - before.system) * 1000) / REQUESTS);
       }
     }
-    return best;
+    return best as { [K in keyof T]: number }; // one figure per setup, as mapped above
   } finally {
     await Promise.all(servers.map(stopServer));
   }
@@ -78,7 +99,14 @@ interface RunningServer {
 
 async function startServer(setup: ServerSetup): Promise<RunningServer> {
   const child = fork(fileURLToPath(import.meta.url), ['--admission-server'], {
-    execArgv: ['--conditions=corpc-source', '--import', 'tsx', ...(process.env.ADMISSION_PROF ? ['--cpu-prof', '--cpu-prof-interval=50', '--cpu-prof-dir=' + process.env.ADMISSION_PROF] : [])],
+    execArgv: [
+      '--conditions=corpc-source',
+      '--import',
+      'tsx',
+      ...(process.env.ADMISSION_PROF
+        ? ['--cpu-prof', '--cpu-prof-interval=50', `--cpu-prof-dir=${process.env.ADMISSION_PROF}`]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await ask<number>(child, setup);
@@ -148,7 +176,10 @@ function ask<T>(child: ChildProcess, message: object): Promise<T> {
 
 async function serve(): Promise<void> {
   // One endless window: the level set by the parent stays put (no calm window raises it).
-  const server = createServer({ admission: { windowMs: 3_600_000, windowRequests: 1_000_000_000 } }).addService(Echo, echoHandlers());
+  const server = createServer({ admission: { windowMs: 3_600_000, windowRequests: 1_000_000_000 } }).addService(
+    Echo,
+    echoHandlers(),
+  );
   process.on('disconnect', () => process.exit(0));
   process.on('message', async (message: { level?: number; floor?: boolean; cpu?: boolean }) => {
     if (message.level !== undefined) {

@@ -1,6 +1,5 @@
 /** What a client call costs before the socket: the request header encode and the local admission check. */
-import { compoundLevel, newTraceId } from 'corpc';
-import { protocol, userPriorityOfTrace } from 'corpc/internal';
+import { compoundLevel, newTraceId, protocol, userPriorityOfTrace } from 'corpc/internal';
 import { measure, type MicroResult } from './measure.ts';
 
 export async function main(): Promise<MicroResult[]> {

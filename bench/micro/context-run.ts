@@ -1,6 +1,10 @@
-/** The request context: running a handler inside it (AsyncLocalStorage), sync and async, vs a direct call. */
+/**
+ * The request context: running a handler inside it (AsyncLocalStorage), sync and async, vs a
+ * direct call; `runInContext` is `storage.run()`, a server's `HandlerScope` the way it runs its
+ * handlers (one frame per call on Node 24's AsyncContextFrame instead of two).
+ */
 import { RequestContext, currentContext } from 'corpc';
-import { now, runInContext } from 'corpc/internal';
+import { HandlerScope, now, runInContext } from 'corpc/internal';
 import { measure, measureAsync, type MicroResult } from './measure.ts';
 
 export async function main(): Promise<MicroResult[]> {
@@ -11,10 +15,15 @@ export async function main(): Promise<MicroResult[]> {
     return { text: request.text };
   };
   const request = { text: 'x' };
+  const scope = new HandlerScope();
   return [
     await measure('direct call (baseline)', () => handler(request)),
     await measure('runInContext (sync handler)', () => runInContext(ctx, handler, request)),
     await measureAsync('await async handler, no context (baseline)', () => asyncHandler(request)),
     await measureAsync('await async handler inside runInContext', () => runInContext(ctx, asyncHandler, request)),
+    await measure('HandlerScope.run (sync handler)', () => scope.run(ctx, handler, request, undefined, undefined)),
+    await measureAsync('await async handler inside HandlerScope.run', () =>
+      scope.run(ctx, asyncHandler, request, undefined, undefined),
+    ),
   ];
 }

@@ -32,7 +32,13 @@ export async function main(): Promise<MicroResult[]> {
   const headerEnd = 11 + one.readUInt16BE(9);
   let seen = 0;
   const decoder = new FrameDecoder(
-    { onFrame: () => void seen++, onPreface: () => undefined, onProtocolError: (e) => { throw e; } },
+    {
+      onFrame: () => void seen++,
+      onPreface: () => undefined,
+      onProtocolError: (e) => {
+        throw e;
+      },
+    },
     4 * 1024 * 1024,
   );
   decoder.push(PREFACE);
@@ -40,8 +46,13 @@ export async function main(): Promise<MicroResult[]> {
   const split = await measure(`frame split: ${frames} request frames per chunk`, () => decoder.push(chunk));
   return [
     { name: 'frame split: per frame', nsPerOp: split.nsPerOp / frames },
-    await measure('request header read in place (RequestHeaderReader, no string)', () => header.read(one, 11, headerEnd)),
-    await measure('… and its trace id decoded (what an admitted request adds)', () => header.read(one, 11, headerEnd) ?? header.traceId),
+    await measure('request header read in place (RequestHeaderReader, no string)', () =>
+      header.read(one, 11, headerEnd),
+    ),
+    await measure(
+      '… and its trace id decoded (what an admitted request adds)',
+      () => header.read(one, 11, headerEnd) ?? header.traceId,
+    ),
     await measure('request header decoded by msgpackr + checked (before)', () => header.decode(one, 11, headerEnd)),
     await measure('32-byte body decode (unpackAt, in place)', () => unpackAt(one, headerEnd, one.length)),
   ];

@@ -16,7 +16,9 @@ export async function main(): Promise<MicroResult[]> {
   // Keep a realistic population in the wheel: 4096 deadlines spread over the next 500 ms.
   const base = now();
   const background = Array.from({ length: 4096 }, () => new Entry());
-  background.forEach((entry, i) => wheel.add(entry, base + 10_000 + (i % 500)));
+  background.forEach((entry, i) => {
+    wheel.add(entry, base + 10_000 + (i % 500));
+  });
   const result = await measure('timing wheel: add + remove one deadline', (i) => {
     const entry = entries[i & 4095]!;
     wheel.add(entry, base + 500);

@@ -83,9 +83,13 @@ export async function main(): Promise<MicroResult[]> {
     await measure('Item: decodeItem only', () => decodeItem(itemValue)),
     await measure('Item: getItem.decodeResponse (method wrapper)', () => decodeItemResponse!(itemValue)),
     await measure(`Order, 4 items (${orderBytes.length} B): unpack`, () => unpackr.unpack(orderBytes)),
-    await measure(`Order, 4 items (${orderBytes.length} B): unpack + decodeOrder`, () => decodeOrder(unpackr.unpack(orderBytes))),
+    await measure(`Order, 4 items (${orderBytes.length} B): unpack + decodeOrder`, () =>
+      decodeOrder(unpackr.unpack(orderBytes)),
+    ),
     await measure('Order: decodeOrder only', () => decodeOrder(orderValue)),
-    await measure('Order: placeOrder.decodeResponse of a reply', () => decodeResponse!({ orderId: 1, total: item.price })),
+    await measure('Order: placeOrder.decodeResponse of a reply', () =>
+      decodeResponse!({ orderId: 1, total: item.price }),
+    ),
     await measure('Order: rejecting items[1].price.units (error built)', () => rejected(decodeRequest!, badOrder)),
     await measure(`Item, plain maps: pack (${itemBytes.length} B)`, () => packr.pack(item)),
     await measure(`Item, records: pack (${itemRecordBytes.length} B)`, () => recordPackr.pack(item)),

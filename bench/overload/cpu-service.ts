@@ -116,11 +116,22 @@ export interface SpawnedService {
  * generator) to CPU 1 when `taskset` can, and opens a channel to it with default options.
  */
 export async function spawnCpuService(policy: string, mixed = false): Promise<SpawnedService> {
-  const pinned = cpuPinning() !== null && spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
+  const pinned =
+    cpuPinning() !== null && spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
   const downstream = mixed ? await startDownstream() : null;
   const script = fileURLToPath(import.meta.url);
-  const nodeArgs = ['--conditions=corpc-source', '--import', 'tsx', script, '--policy', policy, ...(downstream === null ? [] : ['--downstream', downstream.target])];
-  const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const nodeArgs = [
+    '--conditions=corpc-source',
+    '--import',
+    'tsx',
+    script,
+    '--policy',
+    policy,
+    ...(downstream === null ? [] : ['--downstream', downstream.target]),
+  ];
+  const [command, args] = pinned
+    ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const windows: WindowSample[] = [];
   child.on('message', (sample) => windows.push(sample as WindowSample));
@@ -147,9 +158,12 @@ export async function spawnCpuService(policy: string, mixed = false): Promise<Sp
  */
 export async function runCpuService(policy: string, workers: number): Promise<SpawnedService> {
   const unit = fileURLToPath(new URL('./cpu-unit.ts', import.meta.url));
-  const runtime = await startRuntime([unit, '--workers', String(workers), '--port', '0', '--http-port', '0', '--admin-port', '0'], {
-    env: { CORPC_ADMISSION_POLICY: policy },
-  });
+  const runtime = await startRuntime(
+    [unit, '--workers', String(workers), '--port', '0', '--http-port', '0', '--admin-port', '0'],
+    {
+      env: { CORPC_ADMISSION_POLICY: policy },
+    },
+  );
   const target = `127.0.0.1:${runtime.units.burn}`;
   const channel = createChannel(target, { connectionsPerEndpoint: workers });
   return {
@@ -176,7 +190,9 @@ async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> 
 export async function burnCall(channel: Channel, business: number): Promise<string | null> {
   const user = Math.floor(Math.random() * USER_LEVELS);
   try {
-    await withContext({ timeoutMs: DEADLINE_MS, businessPriority: business, userPriority: user }, () => channel.call(Burn.methods.burn, { ms: BURN_MS }));
+    await withContext({ timeoutMs: DEADLINE_MS, businessPriority: business, userPriority: user }, () =>
+      channel.call(Burn.methods.burn, { ms: BURN_MS }),
+    );
     return null;
   } catch (error) {
     return error instanceof RpcError ? (error.reason ?? error.code) : 'other';
@@ -188,7 +204,13 @@ export async function burnCall(channel: Channel, business: number): Promise<stri
  * the OK/s after `warmupMs`. With 8 in flight the queue stays near 14 ms, under the 20 ms
  * threshold: what the worker serves at saturation, without overload control stepping in.
  */
-export async function closedLoop(channel: Channel, inFlight: number, durationMs: number, warmupMs: number, business: () => number): Promise<number> {
+export async function closedLoop(
+  channel: Channel,
+  inFlight: number,
+  durationMs: number,
+  warmupMs: number,
+  business: () => number,
+): Promise<number> {
   const start = performance.now();
   let ok = 0;
   const worker = async (): Promise<void> => {

@@ -18,7 +18,15 @@
  * channel with N connections so that every worker gets some; settling is not measured there).
  */
 import { USER_LEVELS, type Channel } from 'corpc';
-import { BURN_MS, DEADLINE_MS, burnCall, closedLoop, runCpuService, spawnCpuService, type WindowSample } from './cpu-service.ts';
+import {
+  BURN_MS,
+  DEADLINE_MS,
+  burnCall,
+  closedLoop,
+  runCpuService,
+  spawnCpuService,
+  type WindowSample,
+} from './cpu-service.ts';
 import { numberOption } from '../args.ts';
 import { parseFlags, percentile, table, writeJson } from './harness.ts';
 
@@ -57,7 +65,8 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
   const mixed = argv.includes('--mixed');
   const trace = argv.includes('--trace');
   const workersAt = argv.indexOf('--workers');
-  const workers = workersAt === -1 ? 0 : numberOption('--workers', argv[workersAt + 1], { integer: true, min: 1 });
+  const workers =
+    workersAt === -1 ? 0 : numberOption('--workers', argv[workersAt + 1] ?? '', { integer: true, min: 1 });
   const phaseMs = flags.quick ? 4000 : 8000;
   const countMs = flags.quick ? 2500 : 5000;
   let pinning = false;
@@ -78,7 +87,11 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
         const phaseStart = Date.now();
         const outcome = await openLoop(service.channel, load * capacity, phaseMs, phaseMs - countMs);
         const levels = service.windows.filter((s) => s.at >= phaseStart && s.at <= phaseStart + phaseMs);
-        if (trace) for (const s of levels) console.error(JSON.stringify({ ...s, at: s.at - phaseStart, share: +(admittedShare(s.level) * 100).toFixed(0) }));
+        if (trace)
+          for (const s of levels)
+            console.error(
+              JSON.stringify({ ...s, at: s.at - phaseStart, share: +(admittedShare(s.level) * 100).toFixed(0) }),
+            );
         const sent = [...outcome.sent.values()].reduce((a, b) => a + b, 0);
         const ok = [...outcome.ok.values()].reduce((a, b) => a + b, 0);
         const row: CpuSpikeRow = {
@@ -86,14 +99,20 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
           phase: `${index++}`,
           load,
           goodput: (ok * 1000) / countMs / capacity,
-          success: Object.fromEntries(MIX.map(([b]) => [`B${b}`, (outcome.ok.get(b) ?? 0) / Math.max(1, outcome.sent.get(b) ?? 0)])),
+          success: Object.fromEntries(
+            MIX.map(([b]) => [`B${b}`, (outcome.ok.get(b) ?? 0) / Math.max(1, outcome.sent.get(b) ?? 0)]),
+          ),
           p99_ms: percentile(outcome.latencies, 0.99),
           failed_under_capacity: load < 1 ? sent - ok : null,
           settle_ms: settleTime(levels, phaseStart),
           failures: outcome.failures,
         };
         rows.push(row);
-        console.error(`${policy} ${load}x: goodput ${pct(row.goodput)}, success ${Object.entries(row.success).map(([b, s]) => `${b} ${pct(s)}`).join(' ')}, p99 ${row.p99_ms.toFixed(0)} ms`);
+        console.error(
+          `${policy} ${load}x: goodput ${pct(row.goodput)}, success ${Object.entries(row.success)
+            .map(([b, s]) => `${b} ${pct(s)}`)
+            .join(' ')}, p99 ${row.p99_ms.toFixed(0)} ms`,
+        );
       }
     } finally {
       await service.close();
@@ -112,7 +131,9 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
         `${r.p99_ms.toFixed(0)} ms`,
         r.failed_under_capacity === null ? '-' : r.failed_under_capacity,
         r.settle_ms === null ? (workers > 0 ? 'n/a' : 'never') : `${r.settle_ms.toFixed(0)} ms`,
-        Object.entries(r.failures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '-',
+        Object.entries(r.failures)
+          .map(([reason, n]) => `${reason} ${n}`)
+          .join(', ') || '-',
       ]),
     ]),
   );
@@ -186,7 +207,10 @@ export function admittedShare(level: number): number {
  */
 function settleTime(samples: readonly WindowSample[], phaseStart: number): number | null {
   if (samples.length === 0) return null;
-  const final = percentile(samples.slice(Math.floor(samples.length / 2)).map((s) => admittedShare(s.level)), 0.5);
+  const final = percentile(
+    samples.slice(Math.floor(samples.length / 2)).map((s) => admittedShare(s.level)),
+    0.5,
+  );
   let settled: number | null = 0;
   for (const { at, level } of samples) {
     if (Math.abs(admittedShare(level) - final) > 0.05) settled = null;

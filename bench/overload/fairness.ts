@@ -17,7 +17,9 @@ export async function main(argv: string[]): Promise<void> {
     try {
       const types = [1, 2, 3, 4].map((x) => ({ x, feed: (2 * env.capacity) / 4 / x }));
       const r = await measureSteady(env, types, warmupMs, measureMs);
-      types.forEach((type, t) => rows.push({ policy, x: type.x, success: r.succeeded[t]! / Math.max(1, r.tasks[t]!) }));
+      types.forEach((type, t) => {
+        rows.push({ policy, x: type.x, success: r.succeeded[t]! / Math.max(1, r.tasks[t]!) });
+      });
     } finally {
       await env.close();
     }

@@ -11,7 +11,8 @@
  * measured at the start of each run by a closed loop.
  */
 import { writeFileSync } from 'node:fs';
-import { POLICY_NAMES, RpcError, createChannel, userPriority, withContext, type Channel, type PolicyName } from 'corpc';
+import { RpcError, createChannel, userPriority, withContext, type Channel, type PolicyName } from 'corpc';
+import { POLICY_NAMES } from 'corpc/internal';
 import { E, startE } from './service-e.ts';
 import { BURN_MS, Burn, closedLoop, spawnCpuService } from './cpu-service.ts';
 
@@ -113,16 +114,22 @@ let userSequence = 0;
  * same load, so the measured tasks' last calls still compete with new arrivals instead of
  * draining alone (which would inflate success above the optimum).
  */
-export async function runSchedule(env: Environment, steps: readonly Step[], onStep?: (index: number) => void): Promise<PhaseResult[]> {
-  const results = steps.map((step): PhaseResult => ({
-    tasks: step.types.map(() => 0),
-    succeeded: step.types.map(() => 0),
-    wasted: 0,
-    served: 0,
-    latencies: [],
-    failures: step.types.map(() => ({})),
-    durationMs: step.durationMs,
-  }));
+export async function runSchedule(
+  env: Environment,
+  steps: readonly Step[],
+  onStep?: (index: number) => void,
+): Promise<PhaseResult[]> {
+  const results = steps.map(
+    (step): PhaseResult => ({
+      tasks: step.types.map(() => 0),
+      succeeded: step.types.map(() => 0),
+      wasted: 0,
+      served: 0,
+      latencies: [],
+      failures: step.types.map(() => ({})),
+      durationMs: step.durationMs,
+    }),
+  );
   const running: Promise<void>[] = [];
   for (let s = 0; s < steps.length; s++) {
     onStep?.(s);
@@ -158,7 +165,12 @@ export async function runPhase(env: Environment, types: readonly TaskType[], dur
 }
 
 /** Warm up, measure, then keep the same load for a task deadline: the measured step's figures. */
-export async function measureSteady(env: Environment, types: readonly TaskType[], warmupMs: number, measureMs: number): Promise<PhaseResult> {
+export async function measureSteady(
+  env: Environment,
+  types: readonly TaskType[],
+  warmupMs: number,
+  measureMs: number,
+): Promise<PhaseResult> {
   const steps = [warmupMs, measureMs, TASK_DEADLINE_MS + 100].map((durationMs) => ({ types, durationMs }));
   return (await runSchedule(env, steps))[1]!;
 }
@@ -169,7 +181,12 @@ async function runTask(env: Environment, type: TaskType, t: number, result: Phas
   let served = 0;
   let failure = '';
   const ok = await withContext(
-    { timeoutMs: TASK_DEADLINE_MS, businessPriority: type.business ?? 10, userPriority: userPriority(user, SECRET), name: `M${type.x}` },
+    {
+      timeoutMs: TASK_DEADLINE_MS,
+      businessPriority: type.business ?? 10,
+      userPriority: userPriority(user, SECRET),
+      name: `M${type.x}`,
+    },
     async () => {
       for (let i = 0; i < type.x; i++) {
         try {
@@ -233,7 +250,7 @@ export function header(title: string): void {
 }
 
 export function writeJson(file: string | null, data: unknown): void {
-  if (file !== null) writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+  if (file !== null) writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
 }
 
 export function table(rows: readonly (readonly (string | number)[])[]): string {

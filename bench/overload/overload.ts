@@ -8,7 +8,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TASK_DEADLINE_MS, header, parseFlags, percentile, runSchedule, startEnvironment, table, writeJson } from './harness.ts';
+import {
+  TASK_DEADLINE_MS,
+  header,
+  parseFlags,
+  percentile,
+  runSchedule,
+  startEnvironment,
+  table,
+  writeJson,
+} from './harness.ts';
 
 export interface Row {
   policy: string;
@@ -39,7 +48,10 @@ export async function main(argv: string[]): Promise<void> {
       try {
         const steps = loads.flatMap((load, i) => {
           const types = [{ x, feed: (load * env.capacity) / x }];
-          return [i === 0 ? firstWarmupMs : warmupMs, measureMs, TASK_DEADLINE_MS + 100].map((durationMs) => ({ types, durationMs }));
+          return [i === 0 ? firstWarmupMs : warmupMs, measureMs, TASK_DEADLINE_MS + 100].map((durationMs) => ({
+            types,
+            durationMs,
+          }));
         });
         const results = await runSchedule(env, steps);
         loads.forEach((load, i) => {
@@ -65,7 +77,16 @@ export async function main(argv: string[]): Promise<void> {
   console.log(
     table([
       ['policy', 'x', 'load', 'success', 'optimum', 'goodput', 'p99_ms', 'wasted'],
-      ...rows.map((r) => [r.policy, r.x, r.load, pct(r.success), pct(r.optimum), pct(r.goodput), r.p99_ms.toFixed(0), pct(r.wasted)]),
+      ...rows.map((r) => [
+        r.policy,
+        r.x,
+        r.load,
+        pct(r.success),
+        pct(r.optimum),
+        pct(r.goodput),
+        r.p99_ms.toFixed(0),
+        pct(r.wasted),
+      ]),
     ]),
   );
   writeJson(flags.json, { node: process.version, rows });
@@ -75,7 +96,13 @@ export async function main(argv: string[]): Promise<void> {
     mkdirSync(svgDir, { recursive: true });
     for (let x = 1; x <= 4; x++) {
       const file = join(svgDir, `overload-m${x}.svg`);
-      writeFileSync(file, chart(rows.filter((r) => r.x === x), x));
+      writeFileSync(
+        file,
+        chart(
+          rows.filter((r) => r.x === x),
+          x,
+        ),
+      );
       console.log(`wrote ${file}`);
     }
   }
@@ -107,7 +134,13 @@ export function chart(rows: readonly Row[], x: number): string {
   ];
   for (const s of [0, 0.25, 0.5, 0.75, 1]) parts.push(`<text x="${left - 35}" y="${py(s) + 4}">${s * 100}%</text>`);
   for (const l of loads) parts.push(`<text x="${px(l) - 8}" y="${py(0) + 16}">${l}x</text>`);
-  parts.push(line(loads.map((l) => [l, Math.min(1, 1 / l)]), '#000', 'stroke-dasharray="4 3"'));
+  parts.push(
+    line(
+      loads.map((l) => [l, Math.min(1, 1 / l)]),
+      '#000',
+      'stroke-dasharray="4 3"',
+    ),
+  );
   parts.push(`<text x="${W - 120}" y="30">optimum (dashed)</text>`);
   const policies = [...new Set(rows.map((r) => r.policy))];
   policies.forEach((policy, i) => {
@@ -117,7 +150,7 @@ export function chart(rows: readonly Row[], x: number): string {
     parts.push(`<text x="${W - 120}" y="${48 + i * 16}" fill="${color}">${policy}</text>`);
   });
   parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }
 
 if (process.argv[1]?.endsWith('overload.ts')) await main(process.argv.slice(2));

@@ -5,8 +5,18 @@
  * to settle (the first moment after which every later sample stays within 5% of the phase's
  * final admitted share).
  */
-import { ADMIT_ALL } from 'corpc';
-import { TASK_DEADLINE_MS, header, parseFlags, runSchedule, startEnvironment, table, writeJson, type Environment, type TaskType } from './harness.ts';
+import {
+  TASK_DEADLINE_MS,
+  header,
+  parseFlags,
+  runSchedule,
+  startEnvironment,
+  table,
+  writeJson,
+  type Environment,
+  type TaskType,
+} from './harness.ts';
+import { ADMIT_ALL } from 'corpc/internal';
 
 const STEPS = [0.8, 1.4, 10, 0.8];
 
@@ -28,11 +38,17 @@ export async function main(argv: string[]): Promise<void> {
     try {
       const mix = (load: number): TaskType[] => {
         const feed = load * env.capacity;
-        return [{ x: 1, feed: feed * 0.05, business: 0 }, { x: 1, feed: feed * 0.95, business: 10 }];
+        return [
+          { x: 1, feed: feed * 0.05, business: 0 },
+          { x: 1, feed: feed * 0.95, business: 10 },
+        ];
       };
       // The steps follow each other without a pause; the last load continues for a task deadline
       // so the last step's tasks finish under the same load. Tasks count for the step they started in.
-      const steps = [...STEPS.map((load) => ({ types: mix(load), durationMs: phaseMs })), { types: mix(STEPS.at(-1)!), durationMs: TASK_DEADLINE_MS + 100 }];
+      const steps = [
+        ...STEPS.map((load) => ({ types: mix(load), durationMs: phaseMs })),
+        { types: mix(STEPS.at(-1)!), durationMs: TASK_DEADLINE_MS + 100 },
+      ];
       const samples: [number, number, number][] = [];
       let step = 0;
       let stepStart = performance.now();
@@ -66,7 +82,9 @@ export async function main(argv: string[]): Promise<void> {
         pct(r.topSuccess),
         pct(r.restSuccess),
         r.settleMs === null ? 'never' : `${r.settleMs.toFixed(0)} ms`,
-        Object.entries(r.topFailures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '-',
+        Object.entries(r.topFailures)
+          .map(([reason, n]) => `${reason} ${n}`)
+          .join(', ') || '-',
       ]),
     ]),
   );

@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError, Reason } from '../errors.ts';
 import { now } from '../deadline.ts';
 import { booleanOption, integerOption, knownKeys, numberOption, oneOfOption, optionNames } from '../options.ts';
 import { ADMIT_ALL, businessOf, userOf } from '../priority.ts';
@@ -13,7 +13,11 @@ export const ADMISSION_WINDOW_CHANNEL = 'corpc:admission:window';
 const windowChannel = channel(ADMISSION_WINDOW_CHANNEL);
 
 /** Why a request was turned away (the `reason` of its RESOURCE_EXHAUSTED/DEADLINE_EXCEEDED answer). */
-export type RejectReason = 'admission_level' | 'queue_full' | 'expired' | 'queue_delay';
+export type RejectReason =
+  | typeof Reason.AdmissionLevel
+  | typeof Reason.QueueFull
+  | typeof Reason.Expired
+  | typeof Reason.QueueDelay;
 
 export interface AdmissionOptions extends PolicyOptions {
   /** A built-in policy by name, or your own. Default `"dagor"`. */
@@ -122,7 +126,12 @@ export class AdmissionController {
   /** Scratch space for the percentile selection (no allocation per window). */
   private readonly scratch = new Float64Array(SAMPLES);
   private readonly methods = new Map<string, MethodAdmission>();
-  private readonly rejected: Record<RejectReason, number> = { admission_level: 0, queue_full: 0, expired: 0, queue_delay: 0 };
+  private readonly rejected: Record<RejectReason, number> = {
+    admission_level: 0,
+    queue_full: 0,
+    expired: 0,
+    queue_delay: 0,
+  };
   private windowStart = now();
   private arrived = 0;
   private admitted = 0;
@@ -170,7 +179,12 @@ export class AdmissionController {
     this.dryRun = booleanOption('admission.dryRun', options.dryRun, false);
     this.windowMs = integerOption('admission.windowMs', options.windowMs, 100, 10);
     this.windowRequests = integerOption('admission.windowRequests', options.windowRequests, 2000, 1);
-    this.queuingThresholdMs = numberOption('admission.queuingThresholdMs', options.queuingThresholdMs, QUEUING_THRESHOLD_MS, 0);
+    this.queuingThresholdMs = numberOption(
+      'admission.queuingThresholdMs',
+      options.queuingThresholdMs,
+      QUEUING_THRESHOLD_MS,
+      0,
+    );
   }
 
   /** The level sent to callers with every answer. */
@@ -178,20 +192,23 @@ export class AdmissionController {
     return this.dryRun ? ADMIT_ALL : this.policy.advertisedLevel;
   }
 
-  /** Starts the window timer and the event-loop monitor (the server calls it on listen). */
+  /** @internal Starts the window timer and the event-loop monitor (the server calls it on listen). */
   open(): void {
     if (this.timer !== null) return;
     loopDelay.join(this.loopShare);
     this.windowStart = now();
     this.loopUsage = performance.eventLoopUtilization();
-    this.timer = setInterval(() => {
-      const at = now();
-      if (this.windowDue(at)) this.endWindow(at);
-    }, Math.max(10, this.windowMs / 4));
+    this.timer = setInterval(
+      () => {
+        const at = now();
+        if (this.windowDue(at)) this.endWindow(at);
+      },
+      Math.max(10, this.windowMs / 4),
+    );
     this.timer.unref();
   }
 
-  /** Stops the timer and the monitor (the server calls it on close). */
+  /** @internal Stops the timer and the monitor (the server calls it on close). */
   close(): void {
     if (this.timer === null) return;
     clearInterval(this.timer);
@@ -199,7 +216,7 @@ export class AdmissionController {
     loopDelay.leave(this.loopShare);
   }
 
-  /** Per-method counters, created once per method when the server registers it. */
+  /** @internal Per-method counters, created once per method when the server registers it. */
   methodCounters(path: string): MethodAdmission {
     let counters = this.methods.get(path);
     if (counters === undefined) {
@@ -209,7 +226,7 @@ export class AdmissionController {
     return counters;
   }
 
-  /** A request at compound `level` arrived at `at`: true admits it (always, in dry-run mode). */
+  /** @internal A request at compound `level` arrived at `at`: true admits it (always, in dry-run mode). */
   arrive(level: number, at: number, counters: MethodAdmission): boolean {
     if (this.arrived >= this.windowRequests || this.windowDue(at)) this.endWindow(at);
     this.histogram[level]!++;
@@ -227,15 +244,15 @@ export class AdmissionController {
     return this.dryRun;
   }
 
-  /** A request was turned away by the server itself (queue ceiling, deadline). */
+  /** @internal A request was turned away by the server itself (queue ceiling, deadline). */
   reject(reason: RejectReason, counters: MethodAdmission): void {
     this.rejected[reason]++;
     counters.rejected++;
     // Admitted a moment ago, it never enters the queue.
-    if (reason === 'queue_full') this.waiting--;
+    if (reason === Reason.QueueFull) this.waiting--;
   }
 
-  /**
+  /** @internal
    * A request at compound `level` leaves the queue after `waitedMs` in the process: records its
    * queuing time (plus the loop delay) and returns why it must be dropped, or null to run it.
    * It is dropped when the policy says so (CoDel), or when the level fell below it while it
@@ -255,22 +272,22 @@ export class AdmissionController {
       counters.rejected++;
       if (this.dryRun) return null;
       this.dropped++;
-      return 'admission_level';
+      return Reason.AdmissionLevel;
     }
     if (this.policy.dequeue(queuingMs, at)) return null;
     this.rejected.queue_delay++;
     counters.rejected++;
     if (this.dryRun) return null;
     this.dropped++;
-    return 'queue_delay';
+    return Reason.QueueDelay;
   }
 
-  /** A started request's handler held the event loop for `busyMs` (decode + its synchronous part). */
+  /** @internal A started request's handler held the event loop for `busyMs` (decode + its synchronous part). */
   ran(busyMs: number): void {
     this.loopShare.busyMs += busyMs;
   }
 
-  /**
+  /** @internal
    * A request that started was answered at `at`, `responseMs` after it arrived, its handler having
    * run `runMs` from its start (-1: it was dropped or cancelled at start and never ran one).
    */
@@ -283,6 +300,11 @@ export class AdmissionController {
     this.responseSamples[this.answered % SAMPLES] = responseMs;
     this.answered++;
     this.responseSum += responseMs;
+  }
+
+  /** A stream that started has ended at `at`: its slot is free again. Its length is not a service time, so no sample is taken. */
+  streamFinished(at: number): void {
+    this.countRunning(at, -1);
   }
 
   /** Whether the window has lasted long enough at `at` (the request count is checked on arrival). */
@@ -318,7 +340,7 @@ export class AdmissionController {
     return this.last;
   }
 
-  /**
+  /** @internal
    * Closes the current window: summarise, let the policy adjust, publish, reset. `utilization`
    * is measured unless given (tests of the control law give it).
    */

@@ -204,7 +204,7 @@ export class DagorPolicy implements AdmissionPolicy {
       // Far below the load the worker served when last overloaded (after a deep cut, or once a
       // spike ends): close half the gap a window, instead of crawling back from beta while
       // capacity sits idle. Never past what it served, however far below it the rate is.
-      else if (rate > 0) fraction = Math.max(fraction, ((1 - o.alpha) * this.served / rate - 1) / 2);
+      else if (rate > 0) fraction = Math.max(fraction, (((1 - o.alpha) * this.served) / rate - 1) / 2);
       // The worker's own utilisation says how much room it has: an idle worker admits a lot more;
       // a busy one only beta more (the doubling and the climb back overshoot near capacity, and
       // each overshoot costs a cut: the level swings).
@@ -219,7 +219,16 @@ export class DagorPolicy implements AdmissionPolicy {
       }
       // Over levels where nothing arrives, the bounded step doubles too: crossing empty levels admits nothing new.
       const maxStep = o.maxRaiseLevels * 2 ** Math.min(this.calmWindows - 1, 6);
-      this.level = raised(window.histogram, this.level, window.admitted, fraction, o.maxRaiseLevels, maxStep, this.seenBusiness, !o.advertise);
+      this.level = raised(
+        window.histogram,
+        this.level,
+        window.admitted,
+        fraction,
+        o.maxRaiseLevels,
+        maxStep,
+        this.seenBusiness,
+        !o.advertise,
+      );
     }
   }
 }

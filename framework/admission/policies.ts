@@ -37,7 +37,12 @@ export interface PolicyOptions {
 
 /** A built-in policy by name, its options validated by name. */
 export function createPolicy(name: PolicyName, options: PolicyOptions = {}): AdmissionPolicy {
-  const queuingThresholdMs = numberOption('admission.queuingThresholdMs', options.queuingThresholdMs, QUEUING_THRESHOLD_MS, 0);
+  const queuingThresholdMs = numberOption(
+    'admission.queuingThresholdMs',
+    options.queuingThresholdMs,
+    QUEUING_THRESHOLD_MS,
+    0,
+  );
   const responseThresholdMs = numberOption('admission.responseThresholdMs', options.responseThresholdMs, 100, 0);
   const alpha = numberOption('admission.alpha', options.alpha, 0.05, 0.001, 0.9);
   const beta = numberOption('admission.beta', options.beta, 0.01, 0.001, 1);
@@ -62,6 +67,8 @@ export function createPolicy(name: PolicyName, options: PolicyOptions = {}): Adm
     case 'dagor':
       return new DagorPolicy(name, { ...dagor, detection: 'queuing', advertise: true });
     default:
-      throw new InvalidArgumentError(`admission.policy must be one of ${POLICY_NAMES.join(', ')} or a policy object, got ${JSON.stringify(name)}`);
+      throw new InvalidArgumentError(
+        `admission.policy must be one of ${POLICY_NAMES.join(', ')} or a policy object, got ${JSON.stringify(name)}`,
+      );
   }
 }

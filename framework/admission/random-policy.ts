@@ -39,7 +39,10 @@ export class RandomPolicy implements AdmissionPolicy {
       this.fraction = Math.max(MIN_FRACTION, this.fraction * servedShare * (1 - this.alpha));
     } else if (this.fraction < 1) {
       this.calmWindows++;
-      this.fraction = Math.min(1, this.fraction * (1 + Math.min(MAX_RAISE_FRACTION, this.beta * 2 ** (this.calmWindows - 1))));
+      this.fraction = Math.min(
+        1,
+        this.fraction * (1 + Math.min(MAX_RAISE_FRACTION, this.beta * 2 ** (this.calmWindows - 1))),
+      );
     }
   }
 }

@@ -1,12 +1,21 @@
-import { RpcError, Status } from '../errors.ts';
-import { FRAME_BASE_BYTES, LENGTH_BYTES, MAX_FRAME_KIND, PREFACE, PREFACE_BYTES, describePreface } from './frames.ts';
+import { Reason, RpcError, Status } from '../errors.ts';
+import {
+  FRAME_BASE_BYTES,
+  LENGTH_BYTES,
+  MAX_FRAME_KIND,
+  MAX_V1_FRAME_KIND,
+  PREFACE_BYTES,
+  PROTOCOL_VERSION,
+  describePreface,
+  prefaceVersion,
+} from './frames.ts';
 
 /** Receives what a FrameDecoder reads. */
 export interface FrameSink {
   /** One complete frame; `buf[start]` is its kind byte and `end` is exclusive. The bytes stay valid. */
   onFrame(kind: number, id: number, buf: Buffer, start: number, end: number): void;
-  /** The peer's preface arrived and is valid. */
-  onPreface(): void;
+  /** The peer's preface arrived and is valid; `version` is the one the connection speaks (the lower of the two sides'). */
+  onPreface(version: number): void;
   /** The peer broke the protocol; no more frames follow. */
   onProtocolError(error: RpcError): void;
 }
@@ -29,6 +38,9 @@ export class FrameDecoder {
   private pendingBytes = 0;
   /** Bytes the frame at the head of `pending` needs in all (prefix included); 0 while unknown. */
   private needed = 0;
+  /** The version the connection speaks, known once the peer's preface has arrived. */
+  version = PROTOCOL_VERSION;
+  private maxKind: number = MAX_FRAME_KIND;
 
   constructor(
     private readonly sink: FrameSink,
@@ -65,12 +77,15 @@ export class FrameDecoder {
     let offset = 0;
     if (this.state === State.Preface) {
       if (buf.length < PREFACE_BYTES) return this.keep(buf, 0);
-      if (!buf.subarray(0, PREFACE_BYTES).equals(PREFACE)) {
+      const version = prefaceVersion(buf, 0);
+      if (version === -1) {
         return this.error(Status.INTERNAL, `protocol error: ${describePreface(buf.subarray(0, PREFACE_BYTES))}`);
       }
       this.state = State.Frames;
+      this.version = version;
+      if (version === 1) this.maxKind = MAX_V1_FRAME_KIND;
       offset = PREFACE_BYTES;
-      this.sink.onPreface();
+      this.sink.onPreface(version);
     }
     const limit = buf.length;
     while (limit - offset >= LENGTH_BYTES) {
@@ -79,7 +94,7 @@ export class FrameDecoder {
         return this.error(
           Status.RESOURCE_EXHAUSTED,
           `protocol error: frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes (maxFrameBytes)`,
-          'frame_too_large',
+          Reason.FrameTooLarge,
         );
       }
       if (length < FRAME_BASE_BYTES) {
@@ -92,8 +107,9 @@ export class FrameDecoder {
         break;
       }
       const kind = buf[start]!;
-      if (kind === 0 || kind > MAX_FRAME_KIND) {
-        return this.error(Status.INTERNAL, `protocol error: unknown frame kind ${kind}`);
+      if (kind === 0 || kind > this.maxKind) {
+        const version = kind <= MAX_FRAME_KIND ? ` in protocol version ${this.version}` : '';
+        return this.error(Status.INTERNAL, `protocol error: unknown frame kind ${kind}${version}`);
       }
       this.sink.onFrame(kind, buf.readUInt32BE(start + 1), buf, start, end);
       if (this.state === State.Failed) return;
@@ -108,7 +124,7 @@ export class FrameDecoder {
     this.pendingBytes = rest.length;
   }
 
-  private error(status: RpcError['status'], message: string, reason = 'protocol_error'): void {
+  private error(status: RpcError['status'], message: string, reason: Reason = Reason.ProtocolError): void {
     this.fail();
     this.sink.onProtocolError(new RpcError(status, message, { reason }));
   }

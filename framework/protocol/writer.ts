@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { REUSE_BUFFER_MODE } from 'msgpackr';
+import type { Reason, RpcError } from '../errors.ts';
 import { FrameKind, LENGTH_BYTES, PREFACE, packr } from './frames.ts';
 import { requestHeaderLength, writeRequestHeader } from './request-header.ts';
 
@@ -16,7 +17,7 @@ type Packed = Buffer & { start: number; end: number };
 /** The fields of an ERROR frame, packed once for a constant answer (see `FrameWriter.packedError`). */
 export type PackedError = Buffer & { readonly start: number; readonly end: number; readonly __packedError: true };
 
-export function packedError(status: number, message: string, reason: string): PackedError {
+export function packedError(status: number, message: string, reason: Reason): PackedError {
   const bytes = Buffer.from(packr.pack([status, message, reason]));
   return Object.assign(bytes, { start: 0, end: bytes.length }) as unknown as PackedError;
 }
@@ -107,6 +108,11 @@ export class FrameWriter {
 
   /** `header` is the request header array (see frames.ts). Throws, writing nothing, if either cannot be encoded. */
   request(id: number, header: unknown[], body: unknown): void {
+    this.headed(FrameKind.REQUEST, id, header, body);
+  }
+
+  /** A REQUEST or OPEN frame. */
+  private headed(kind: FrameKind, id: number, header: unknown[], body: unknown): void {
     let bodyBytes: Packed | null = null;
     let bodyStart = 0;
     let bodyLength = 0;
@@ -120,7 +126,7 @@ export class FrameWriter {
     let headerLength = requestHeaderLength(header);
     const headerBytes = headerLength === -1 ? pack(header) : null;
     if (headerBytes !== null) headerLength = headerBytes.end - headerBytes.start;
-    const offset = this.begin(FrameKind.REQUEST, id, 2 + headerLength + bodyLength);
+    const offset = this.begin(kind, id, 2 + headerLength + bodyLength);
     const slab = this.slab;
     slab.writeUInt16BE(headerLength, offset);
     if (headerBytes === null) writeRequestHeader(header, slab, offset + 2);
@@ -128,12 +134,30 @@ export class FrameWriter {
     if (bodyBytes !== null) copyBytes(bodyBytes, bodyStart, bodyStart + bodyLength, slab, offset + 2 + headerLength);
   }
 
+  /** Opens a stream: a REQUEST's layout under the OPEN kind (`body` undefined for client and bidirectional streams). */
+  open(id: number, header: unknown[], body: unknown): void {
+    this.headed(FrameKind.OPEN, id, header, body);
+  }
+
+  /** One message of stream `id`; returns its bytes (the MessagePack body). Throws, writing nothing, if it cannot be encoded. */
+  message(id: number, admissionLevel: number, body: unknown): number {
+    const bytes = pack(body);
+    this.withLevel(FrameKind.MESSAGE, id, admissionLevel, bytes);
+    return bytes.end - bytes.start;
+  }
+
+  /** Grants the peer `count` more message bytes on stream `id`. */
+  credit(id: number, count: number): void {
+    const offset = this.begin(FrameKind.CREDIT, id, 4);
+    this.slab.writeUInt32BE(count, offset);
+  }
+
   /** Throws, writing nothing, if the body cannot be encoded. */
   response(id: number, admissionLevel: number, body: unknown): void {
     this.withLevel(FrameKind.RESPONSE, id, admissionLevel, body === undefined ? null : pack(body));
   }
 
-  error(id: number, admissionLevel: number, status: number, message: string, reason: string | undefined): void {
+  error(id: number, admissionLevel: number, status: number, message: string, reason: RpcError['reason']): void {
     this.withLevel(FrameKind.ERROR, id, admissionLevel, pack([status, message, reason ?? null]));
   }
 
@@ -142,7 +166,7 @@ export class FrameWriter {
     this.withLevel(FrameKind.ERROR, id, admissionLevel, fields as unknown as Packed);
   }
 
-  /** A frame with no fields beyond kind and id: cancel, ping, pong. */
+  /** A frame with no fields beyond kind and id: cancel, ping, pong, end. */
   control(kind: FrameKind, id: number): void {
     this.begin(kind, id, 0);
   }

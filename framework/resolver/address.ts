@@ -22,9 +22,16 @@ export type ParsedAddress =
   | { readonly kind: 'hosts'; readonly address: string; readonly hosts: readonly HostPort[] }
   | { readonly kind: 'srv'; readonly address: string; readonly name: string };
 
-const FORMS = 'expected host:port, tcp://host:port, dns:///name:port, srv:///_service._tcp.name or static://host:port,host:port';
+/** `host:port`, an IPv6 literal in brackets (`[::1]:7001`): the form `parseAddress` reads back. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+const FORMS =
+  'expected host:port, tcp://host:port, dns:///name:port, srv:///_service._tcp.name or static://host:port,host:port';
 const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:/\s[\],]+)):(\d{1,5})$/;
-const NAME = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
+const NAME =
+  /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
 
 /**
  * Parses an address by scheme: `host:port` or `tcp://host:port` (several separated by commas),
@@ -60,7 +67,10 @@ export function parseAddress(address: string): ParsedAddress {
 
 function authorityless(address: string, body: string): string {
   if (!body.startsWith('/')) {
-    throw bad(address, 'a DNS server in the address is not supported; write the scheme with three slashes and set the resolver\'s servers option');
+    throw bad(
+      address,
+      "a DNS server in the address is not supported; write the scheme with three slashes and set the resolver's servers option",
+    );
   }
   return body.slice(1);
 }

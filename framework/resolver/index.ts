@@ -1,6 +1,6 @@
 export { Resolver, defaultResolver } from './resolver.ts';
 export type { ResolverOptions, ResolverStats, LookupFunction, LookupCallback, Resolution } from './resolver.ts';
-export { parseAddress } from './address.ts';
+export { formatHostPort, parseAddress } from './address.ts';
 export type { Endpoint, HostPort, ParsedAddress } from './address.ts';
 export { AddressWatch } from './watch.ts';
 export type { WatchListener } from './watch.ts';

@@ -1,7 +1,7 @@
 import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { debuglog } from 'node:util';
-import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
+import { InvalidArgumentError, Reason, RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
 import { integerOption, knownKeys, optionNames } from '../options.ts';
 import { parseAddress, type Endpoint, type HostPort, type ParsedAddress } from './address.ts';
@@ -26,6 +26,11 @@ export interface ResolverOptions {
   negativeTtlMs?: number;
   /** The hosts file to read. Default /etc/hosts. */
   hostsFile?: string;
+  /**
+   * The clock TTLs are measured on: milliseconds, never going back. Default: the process's
+   * monotonic clock (`performance.now()`). A test passes its own to step time by hand.
+   */
+  now?: () => number;
 }
 
 const RESOLVER_OPTIONS = optionNames<ResolverOptions>({
@@ -37,6 +42,7 @@ const RESOLVER_OPTIONS = optionNames<ResolverOptions>({
   tries: true,
   negativeTtlMs: true,
   hostsFile: true,
+  now: true,
 });
 
 export interface ResolverStats {
@@ -53,14 +59,22 @@ export interface ResolverStats {
 }
 
 /** `net.connect`-compatible lookup: `net.connect({ host, port, lookup: resolver.lookup })`. */
-export type LookupFunction = (hostname: string, options: LookupOptions | number | LookupCallback, callback?: LookupCallback) => void;
+export type LookupFunction = (
+  hostname: string,
+  options: LookupOptions | number | LookupCallback,
+  callback?: LookupCallback,
+) => void;
 
-export type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+export type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /** A resolved address set and when it should next be checked. */
 export interface Resolution {
   endpoints: Endpoint[];
-  /** `now()` time at which some answer in it expires (Infinity for IP literals). */
+  /** Time on the resolver's clock (`resolver.now()`) at which some answer in it expires (Infinity for IP literals). */
   checkAt: number;
 }
 
@@ -107,12 +121,20 @@ export class Resolver {
   readonly maxStaleMs: number;
   readonly timeoutMs: number;
   readonly negativeTtlMs: number;
+  /** The clock answers expire on (`Resolution.checkAt` is a time on it). */
+  readonly now: () => number;
   private readonly dns: dnsPromises.Resolver;
   private readonly hosts: HostsFile;
   private readonly cache = new Map<string, Entry>();
   /** Addresses already parsed (bounded: cleared when it reaches 1024). */
   private readonly parsed = new Map<string, ParsedAddress>();
-  private readonly counters: ResolverStats = { queriesSent: 0, cacheHits: 0, coalesced: 0, staleServed: 0, failures: 0 };
+  private readonly counters: ResolverStats = {
+    queriesSent: 0,
+    cacheHits: 0,
+    coalesced: 0,
+    staleServed: 0,
+    failures: 0,
+  };
 
   constructor(options: ResolverOptions = {}) {
     knownKeys('', options, RESOLVER_OPTIONS);
@@ -125,17 +147,26 @@ export class Resolver {
     this.dns = new dnsPromises.Resolver({ timeout: this.timeoutMs, tries });
     if (options.servers !== undefined) {
       if (!Array.isArray(options.servers) || options.servers.length === 0) {
-        throw new InvalidArgumentError(`servers must be a non-empty array of "ip" or "ip:port" strings, got ${String(options.servers)}`);
+        throw new InvalidArgumentError(
+          `servers must be a non-empty array of "ip" or "ip:port" strings, got ${String(options.servers)}`,
+        );
       }
       try {
         this.dns.setServers(options.servers);
       } catch (error) {
-        throw new InvalidArgumentError(`servers must be "ip" or "ip:port" strings, got ${JSON.stringify(options.servers)}: ${(error as Error).message}`);
+        throw new InvalidArgumentError(
+          `servers must be "ip" or "ip:port" strings, got ${JSON.stringify(options.servers)}: ${(error as Error).message}`,
+        );
       }
     }
     const hostsFile = options.hostsFile ?? '/etc/hosts';
-    if (typeof hostsFile !== 'string' || hostsFile === '') throw new InvalidArgumentError(`hostsFile must be a path, got ${String(hostsFile)}`);
+    if (typeof hostsFile !== 'string' || hostsFile === '')
+      throw new InvalidArgumentError(`hostsFile must be a path, got ${String(hostsFile)}`);
     this.hosts = new HostsFile(hostsFile);
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new InvalidArgumentError(`now must be a function returning milliseconds, got ${String(options.now)}`);
+    }
+    this.now = options.now ?? now;
     this.lookup = this.lookup.bind(this);
   }
 
@@ -155,7 +186,7 @@ export class Resolver {
     return { ...this.counters };
   }
 
-  /**
+  /** @internal
    * Resolves a parsed address. `aheadMs` > 0 refreshes answers that expire within that many ms
    * (a background refresh before expiry); Infinity forces fresh queries (after a connection failed),
    * except for names whose answer was fetched in the last second.
@@ -181,14 +212,17 @@ export class Resolver {
     );
     const endpoints = dedupe(lists.flat());
     if (endpoints.length === 0 && records.length > 0) {
-      throw new RpcError(Status.UNAVAILABLE, `no target of SRV ${parsed.name} resolves to an address`, { reason: 'dns_no_address' });
+      throw new RpcError(Status.UNAVAILABLE, `no target of SRV ${parsed.name} resolves to an address`, {
+        reason: Reason.DnsNoAddress,
+      });
     }
     return { endpoints, checkAt: state.checkAt };
   }
 
   /** `net.connect`/`http`-compatible lookup through this resolver's cache. */
   lookup(hostname: string, first: LookupOptions | number | LookupCallback, second?: LookupCallback): void {
-    const options: LookupOptions = typeof first === 'object' && first !== null ? first : typeof first === 'number' ? { family: first } : {};
+    const options: LookupOptions =
+      typeof first === 'object' && first !== null ? first : typeof first === 'number' ? { family: first } : {};
     const callback = typeof first === 'function' ? first : second;
     if (callback === undefined) throw new InvalidArgumentError('lookup needs a callback');
     const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
@@ -196,14 +230,21 @@ export class Resolver {
       (all) => {
         const wanted = family === 0 ? all : all.filter((ip) => isIP(ip) === family);
         if (wanted.length === 0) {
-          const error = Object.assign(new Error(`no ${family === 0 ? '' : `IPv${family} `}address for ${hostname}`), { code: 'ENOTFOUND', hostname });
+          const error = Object.assign(new Error(`no ${family === 0 ? '' : `IPv${family} `}address for ${hostname}`), {
+            code: 'ENOTFOUND',
+            hostname,
+          });
           return callback(error, options.all === true ? [] : '', 0);
         }
-        if (options.all === true) callback(null, wanted.map((address) => ({ address, family: isIP(address) })));
+        if (options.all === true)
+          callback(
+            null,
+            wanted.map((address) => ({ address, family: isIP(address) })),
+          );
         else callback(null, wanted[0]!, isIP(wanted[0]!));
       },
       (error: RpcError) => {
-        const code = error.reason === 'dns_not_found' ? 'ENOTFOUND' : 'EAI_AGAIN';
+        const code = error.reason === Reason.DnsNotFound ? 'ENOTFOUND' : 'EAI_AGAIN';
         const failure = Object.assign(new Error(error.message), { code, hostname });
         callback(failure, options.all === true ? [] : '', 0);
       },
@@ -233,7 +274,7 @@ export class Resolver {
     const key = `${kind} ${name.toLowerCase()}`;
     let entry = this.cache.get(key);
     if (entry === undefined) this.cache.set(key, (entry = new Entry(name, kind)));
-    const time = now();
+    const time = this.now();
     if (entry.negative !== null && time < entry.expiresAt) {
       this.counters.cacheHits++;
       state.checkAt = Math.min(state.checkAt, entry.expiresAt);
@@ -245,7 +286,12 @@ export class Resolver {
       return entry.value;
     }
     // A forced refresh of an answer fetched less than a second ago: keep it.
-    if (entry.value !== null && aheadMs === Infinity && time < entry.expiresAt && entry.expiresAt - entry.ttl > time - RETRY_STALE_MS) {
+    if (
+      entry.value !== null &&
+      aheadMs === Infinity &&
+      time < entry.expiresAt &&
+      entry.expiresAt - entry.ttl > time - RETRY_STALE_MS
+    ) {
       this.counters.cacheHits++;
       state.checkAt = Math.min(state.checkAt, entry.expiresAt);
       return entry.value;
@@ -289,13 +335,16 @@ export class Resolver {
           this.dns.resolve4(entry.name, { ttl: true }),
           this.dns.resolve6(entry.name, { ttl: true }),
         ]);
-        const records = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+        const records = [
+          ...(v4.status === 'fulfilled' ? v4.value : []),
+          ...(v6.status === 'fulfilled' ? v6.value : []),
+        ];
         if (records.length === 0) {
           const failure = v4.status === 'rejected' ? v4.reason : v6.status === 'rejected' ? v6.reason : null;
           const other = v6.status === 'rejected' ? v6.reason : null;
           // "No such name" only when neither query failed for another reason.
           const missing = isMissing(failure) && (other === null || isMissing(other));
-          throw missing ? notFound(entry.name, 'A/AAAA') : failure ?? notFound(entry.name, 'A/AAAA');
+          throw missing ? notFound(entry.name, 'A/AAAA') : (failure ?? notFound(entry.name, 'A/AAAA'));
         }
         answer = records.map((record) => record.address);
         ttlSeconds = Math.min(...records.map((record) => record.ttl));
@@ -315,14 +364,14 @@ export class Resolver {
       const ttl = this.clampTtl(ttlSeconds * 1000);
       entry.value = answer;
       entry.negative = null;
-      entry.expiresAt = now() + ttl;
+      entry.expiresAt = this.now() + ttl;
       entry.retryAt = 0;
       entry.ttl = ttl;
       return answer;
     } catch (error) {
       this.counters.failures++;
-      const time = now();
-      if (error instanceof RpcError && error.reason === 'dns_not_found') {
+      const time = this.now();
+      if (error instanceof RpcError && error.reason === Reason.DnsNotFound) {
         entry.value = null;
         entry.negative = error;
         entry.expiresAt = time + this.negativeTtlMs;
@@ -331,7 +380,7 @@ export class Resolver {
       const failure = new RpcError(
         Status.UNAVAILABLE,
         `DNS lookup of ${entry.name} failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        { reason: 'dns_failed', cause: error },
+        { reason: Reason.DnsFailed, cause: error },
       );
       if (entry.value !== null && time < entry.expiresAt + this.maxStaleMs) {
         debug('serving the stale answer for %s: %s', entry.name, failure.message);
@@ -356,7 +405,7 @@ function isMissing(error: unknown): boolean {
 }
 
 function notFound(name: string, type: string): RpcError {
-  return new RpcError(Status.UNAVAILABLE, `DNS has no ${type} record for ${name}`, { reason: 'dns_not_found' });
+  return new RpcError(Status.UNAVAILABLE, `DNS has no ${type} record for ${name}`, { reason: Reason.DnsNotFound });
 }
 
 function dedupe(endpoints: Endpoint[]): Endpoint[] {
@@ -375,4 +424,3 @@ let shared: Resolver | null = null;
 export function defaultResolver(): Resolver {
   return (shared ??= new Resolver());
 }
-

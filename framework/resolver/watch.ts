@@ -57,10 +57,13 @@ export class AddressWatch {
 
   private schedule(delayMs: number, aheadMs: number): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.run(aheadMs);
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.run(aheadMs);
+      },
+      Math.max(0, delayMs),
+    );
     this.timer.unref();
   }
 
@@ -72,7 +75,10 @@ export class AddressWatch {
       const { endpoints, checkAt } = await this.resolver.resolveParsed(this.parsed, aheadMs);
       if (this.closed) return;
       this.errors = 0;
-      const key = endpoints.map((e) => `${e.host} ${e.port} ${e.priority ?? 0} ${e.weight ?? 0}`).sort().join(',');
+      const key = endpoints
+        .map((e) => `${e.host} ${e.port} ${e.priority ?? 0} ${e.weight ?? 0}`)
+        .sort()
+        .join(',');
       if (key !== this.lastKey) {
         this.lastKey = key;
         debug('%s → %s', this.parsed.address, key);
@@ -80,7 +86,7 @@ export class AddressWatch {
       }
       if (checkAt !== Infinity) {
         // Refresh ahead of expiry: a fifth of the remaining time before it, at most a second.
-        const remaining = checkAt - now();
+        const remaining = checkAt - this.resolver.now();
         const ahead = Math.min(MIN_INTERVAL_MS, Math.max(0, remaining) / 5);
         this.schedule(Math.max(remaining - ahead, MIN_INTERVAL_MS / 4), ahead + 1);
       }

@@ -53,7 +53,9 @@ export class CallCounters {
   /** Copies of the failure counts. */
   failedCalls(): FailedCalls[] {
     const list: FailedCalls[] = [];
-    for (const byStatus of this.failures) for (const byReason of byStatus) if (byReason !== undefined) for (const entry of byReason.values()) list.push({ ...entry });
+    for (const byStatus of this.failures)
+      for (const byReason of byStatus)
+        if (byReason !== undefined) for (const entry of byReason.values()) list.push({ ...entry });
     return list;
   }
 }

@@ -1,21 +1,39 @@
 import { isIP } from 'node:net';
 import { debuglog } from 'node:util';
-import { InvalidArgumentError, RpcError, Status } from '../errors.ts';
-import { balancerOption, type BalancedEndpoint, type Balancer, type BalancerName } from '../balancer.ts';
-import { AddressWatch, Resolver, defaultResolver, parseAddress, type Endpoint as ResolvedEndpoint, type WatchListener } from '../resolver/index.ts';
+import { InvalidArgumentError, Reason, RemoteRpcError, RpcError, Status } from '../errors.ts';
+import { balancerOption, type Balancer, type BalancerName } from '../balancer.ts';
+import {
+  AddressWatch,
+  Resolver,
+  defaultResolver,
+  formatHostPort,
+  parseAddress,
+  type Endpoint,
+  type WatchListener,
+} from '../resolver/index.ts';
 import { now, sharedWheel } from '../deadline.ts';
 import { DEFAULT_TIMEOUT_MS, currentContext, newTraceId, userPriorityOfTrace, type Metadata } from '../context.ts';
-import { integerOption, knownKeys, numberOption, optionNames } from '../options.ts';
-import { CallerLevel } from '../admission/caller-level.ts';
-import { RetryBudget } from '../admission/retry-budget.ts';
-import { ADMIT_ALL, BUSINESS_LEVELS, LOWEST_BUSINESS_PRIORITY, checkBusinessPriority, checkUserPriority, compoundLevel } from '../priority.ts';
+import { booleanOption, integerOption, knownKeys, numberOption, optionNames } from '../options.ts';
+import {
+  ADMIT_ALL,
+  BUSINESS_LEVELS,
+  LOWEST_BUSINESS_PRIORITY,
+  checkBusinessPriority,
+  checkUserPriority,
+  compoundLevel,
+} from '../priority.ts';
 import { RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
-import { ClientConnection, ClientConnectionState, RemoteRpcError, type ConnectionEvents } from './client-connection.ts';
-import { ClientCall, type CallOwner } from './client-call.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_STREAM_WINDOW_BYTES, MAX_STREAM_WINDOW_BYTES } from '../streams/inbox.ts';
+import { ClientStream } from '../streams/client-stream.ts';
+import { ClientCall } from './client-call.ts';
+import { interceptClient, interceptorsOption, type ClientInterceptor } from '../interceptors.ts';
 import { CallCounters, type ChannelStats } from './channel-stats.ts';
+import { RetryBudget } from './retry-budget.ts';
+import { decideRetry, type RetryScope } from './retry-rules.ts';
 import { peerLimits } from './connection-limits.ts';
-import { keepaliveOptions, type ClientConnectionOptions, type KeepaliveOptions } from './keepalive.ts';
+import { keepaliveOptions, type KeepaliveOptions } from './keepalive.ts';
+import { Subchannel, type SubchannelOwner, type SubchannelSettings } from './subchannel.ts';
 import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
 import { PRIORITY_SIGNATURE_KEY, priorityKeyOption, signPriority } from './priority-auth.ts';
 
@@ -54,6 +72,23 @@ export interface ChannelOptions extends KeepaliveOptions {
   maxRetries?: number;
   /** Retry budget: retries per successful call, over time. Default 0.1. */
   retryBudgetRatio?: number;
+  /** Run around every call through this channel, in this order (see docs/interceptors.md). */
+  interceptors?: readonly ClientInterceptor[];
+  /**
+   * Watch each server's health (a `Health/Watch` stream per endpoint, on one of its
+   * connections) and leave NOT_SERVING endpoints out of the rotation while others serve.
+   * Default false: a draining server's GOAWAY already takes it out; this is for the statuses a
+   * server's code sets. Each watching client holds one open stream (a handler slot) on each server.
+   */
+  healthCheck?: boolean;
+  /** Message bytes a server may send on a stream ahead of the caller's loop (the credit window). Default 128 KiB. */
+  streamWindowBytes?: number;
+  /**
+   * Largest message of a server's stream, in bytes; a larger one ends its stream
+   * (RESOURCE_EXHAUSTED, `message_too_large`; the server is told with CANCEL), the connection
+   * stays. Default 1 MiB.
+   */
+  maxMessageBytes?: number;
 }
 
 export interface CallOptions {
@@ -86,176 +121,19 @@ const CHANNEL_OPTIONS = optionNames<ChannelOptions>({
   admissionLevelTtlMs: true,
   maxRetries: true,
   retryBudgetRatio: true,
+  interceptors: true,
+  healthCheck: true,
+  streamWindowBytes: true,
+  maxMessageBytes: true,
   keepaliveIntervalMs: true,
   keepaliveTimeoutMs: true,
   connectTimeoutMs: true,
 });
 
-/** One server address and the connections to it. */
-class Endpoint implements ConnectionEvents, BalancedEndpoint {
-  readonly address: string;
-  /** The admission level this server last reported (compound B*128+U), expiring if not refreshed. */
-  readonly admission: CallerLevel;
-  /** SRV weight and priority (1 and 0 when the address gave none). */
-  weight = 1;
-  priority = 0;
-  /** Connections that finished their handshake and take calls. */
-  readyConnections = 0;
-  /** No longer in the resolved set: its connections drain and it is not reconnected. */
-  retired = false;
-  private readonly connections: (ClientConnection | null)[];
-  private failures = 0;
-  private retryAt = 0;
-  private lastError: RpcError | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
+import type { EndpointState } from './subchannel.ts';
+export type { EndpointState };
 
-  constructor(
-    readonly host: string,
-    readonly port: number,
-    private readonly channel: Channel,
-  ) {
-    this.address = formatAddress(host, port);
-    this.connections = new Array<ClientConnection | null>(channel.connectionsPerEndpoint).fill(null);
-    this.admission = new CallerLevel(channel.admissionLevelTtlMs);
-  }
-
-  /** Calls in flight on its connections. */
-  get inFlight(): number {
-    let total = 0;
-    const connections = this.connections;
-    for (let i = 0; i < connections.length; i++) total += connections[i]?.load ?? 0;
-    return total;
-  }
-
-  /** True while a connect is under way. */
-  get connecting(): boolean {
-    return this.connections.some((connection) => connection?.state === ClientConnectionState.Connecting);
-  }
-
-  /** Opens connections in the free slots, unless backing off. */
-  connect(): void {
-    if (now() >= this.retryAt) this.openConnections();
-  }
-
-  private openConnections(): void {
-    if (this.retired) return;
-    const connections = this.connections;
-    for (let i = 0; i < connections.length; i++) {
-      const connection = connections[i];
-      if (connection === null || !connection!.usable) this.openSlot(i);
-    }
-  }
-
-  private openSlot(slot: number): ClientConnection {
-    return (this.connections[slot] = new ClientConnection(this.host, this.port, this.channel.connectionOptions, this));
-  }
-
-  /** The least busy usable connection, opening one where a slot is free; null while backing off. */
-  pick(): ClientConnection | null {
-    let best: ClientConnection | null = null;
-    const connections = this.connections;
-    for (let i = 0; i < connections.length; i++) {
-      let connection = connections[i]!;
-      if (connection === null || !connection.usable) {
-        if (now() < this.retryAt) continue;
-        connection = this.openSlot(i);
-      }
-      if (best === null || connection.load < best.load) best = connection;
-    }
-    return best;
-  }
-
-  /** Why the endpoint cannot take calls now. */
-  unavailable(): RpcError {
-    return new RpcError(Status.UNAVAILABLE, this.describeFailure(), { reason: 'unavailable' });
-  }
-
-  describeFailure(): string {
-    const wait = Math.max(0, Math.ceil(this.retryAt - now()));
-    const cause = this.lastError?.message ?? `no connection to ${this.address}`;
-    return `${cause} (next attempt in ${wait} ms)`;
-  }
-
-  /** For `Channel.endpoints()`. */
-  get state(): EndpointState {
-    if (this.readyConnections > 0) return 'ready';
-    if (this.connecting) return 'connecting';
-    return now() < this.retryAt ? 'backoff' : 'idle';
-  }
-
-  get admissionLevel(): number {
-    return this.admission.level;
-  }
-
-  onAdmissionLevel(level: number, time: number): void {
-    this.admission.update(level, time);
-  }
-
-  onReady(): void {
-    this.failures = 0;
-    this.retryAt = 0;
-    this.lastError = null;
-    this.recount();
-  }
-
-  onClosed(connection: ClientConnection, error: RpcError | null): void {
-    const index = this.connections.indexOf(connection);
-    if (index === -1) return;
-    this.connections[index] = null;
-    if (error !== null) {
-      // A connect that failed: back off (exponentially, with jitter) before trying this address again.
-      this.lastError = error;
-      const base = Math.min(this.channel.maxBackoffMs, this.channel.initialBackoffMs * 2 ** this.failures);
-      this.failures++;
-      this.retryAt = now() + base * (0.8 + Math.random() * 0.4);
-      debug('%s unreachable (%s); retrying in %d ms', this.address, error.message, Math.round(this.retryAt - now()));
-    }
-    this.recount();
-    if (this.retired || !this.channel.isOpen) return;
-    // Reconnect in the background (calls go to the other endpoints meanwhile), and ask DNS
-    // again: the address may have moved.
-    this.scheduleReconnect();
-    if (error !== null) this.channel.endpointFailed();
-  }
-
-  /** Leaves the set: calls in flight finish, nothing new is sent, no reconnects. */
-  retire(): void {
-    this.retired = true;
-    this.stopReconnecting();
-    this.each((connection) => connection.drain());
-  }
-
-  stopReconnecting(): void {
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-  }
-
-  /** Connections, for drain and destroy. */
-  each(visit: (connection: ClientConnection) => void): void {
-    for (const connection of this.connections) if (connection !== null) visit(connection);
-  }
-
-  private scheduleReconnect(): void {
-    if (this.reconnectTimer !== null) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      // Not connect(): a timer may fire a fraction of a millisecond before retryAt.
-      if (this.channel.isOpen) this.openConnections();
-    }, Math.max(0, Math.ceil(this.retryAt - now())));
-    this.reconnectTimer.unref();
-  }
-
-  private recount(): void {
-    let ready = 0;
-    for (const connection of this.connections) if (connection?.state === ClientConnectionState.Ready) ready++;
-    this.readyConnections = ready;
-    this.channel.endpointChanged();
-  }
-}
-
-export type EndpointState = 'ready' | 'connecting' | 'backoff' | 'idle';
-
-/** What `Channel.endpoints()` shows of one endpoint. */
+/** What `Channel.endpoints()` shows of one subchannel. */
 export interface EndpointInfo {
   address: string;
   state: EndpointState;
@@ -263,24 +141,23 @@ export interface EndpointInfo {
   admissionLevel: number;
   priority: number;
   weight: number;
+  /** False while the server's health says NOT_SERVING (only watched with `healthCheck`). */
+  serving: boolean;
 }
 
 type ChannelState = 'open' | 'closing' | 'closed';
 
 /**
- * A client's link to one service target: its endpoints, their connections, and the call path
+ * A client's link to one service target: a subchannel per resolved address (its connections,
+ * reconnects and reported admission level, see subchannel.ts), and the call path
  * (context inheritance, local admission, deadline, encode). Typed clients and untyped calls
  * both go through `call`.
  */
-export class Channel implements CallOwner {
+// Its calls hold it as their CallOwner (checked where they are made); no implements clause, because
+// the declarations leave those members out.
+export class Channel {
   readonly target: string;
-  readonly connectionsPerEndpoint: number;
-  readonly maxFrameBytes: number;
-  readonly connectionOptions: ClientConnectionOptions;
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
-  readonly admissionLevelTtlMs: number;
-  /** Retries of overload rejections left, per business priority (`retryBudget.available(business)`). */
+  /** @internal Retries of overload rejections left, per business priority (`retryBudget.available(business)`). */
   readonly retryBudget: RetryBudget;
   /** Outcomes, retries: running totals read by `stats()`. */
   private readonly counters = new CallCounters();
@@ -290,12 +167,25 @@ export class Channel implements CallOwner {
   private readonly maxInFlightPerConnection: number;
   private readonly maxBufferedBytes: number;
   private readonly priorityKey: Buffer | undefined;
+  private readonly streamWindowBytes: number;
+  /** @internal Its interceptors: `call` runs them itself; typed clients put them around streams (client-streams.ts). */
+  readonly interceptors: readonly ClientInterceptor[];
+  /** The channel as the retry rules see it. */
+  private readonly retryScope: RetryScope;
+  /** What every subchannel of this channel is opened with. */
+  private readonly subchannelSettings: SubchannelSettings;
+  /** The channel as its subchannels see it: the few callbacks they need. */
+  private readonly subchannelOwner: SubchannelOwner = {
+    isOpen: () => this.state === 'open',
+    subchannelChanged: () => this.subchannelChanged(),
+    subchannelFailed: () => this.watch?.refresh(),
+  };
   private readonly methodsByPath = new Map<string, MethodDescriptor>();
   private state: ChannelState = 'open';
-  /** The resolved endpoints, by address; kept across re-resolution so healthy connections stay. */
-  private readonly members = new Map<string, Endpoint>();
-  /** Endpoints with a ready connection, of the best SRV priority among those: what calls pick from. */
-  private ready: Endpoint[] = [];
+  /** One subchannel per resolved address, by address; kept across re-resolution so healthy connections stay. */
+  private readonly subchannels = new Map<string, Subchannel>();
+  /** Subchannels with a ready connection, of the best SRV priority among those: what calls pick from. */
+  private ready: Subchannel[] = [];
   private readonly balancer: Balancer;
   private readonly resolver: Resolver;
   private readonly parsedTarget: ReturnType<typeof parseAddress>;
@@ -305,30 +195,56 @@ export class Channel implements CallOwner {
   private started = false;
   private resolved = false;
   private resolveError: RpcError | null = null;
-  /** Calls waiting for an endpoint to become ready (first resolution, first connect). */
-  /** Calls waiting for a first endpoint (before the first resolution or connect). */
+  /** Calls waiting for a first ready subchannel (before the first resolution or connect). */
   private waiting: ClientCall[] = [];
 
   constructor(target: string, options: ChannelOptions = {}) {
     knownKeys('', options, CHANNEL_OPTIONS);
     this.target = target;
-    this.connectionsPerEndpoint = integerOption('connectionsPerEndpoint', options.connectionsPerEndpoint, 1, 1, 64);
+    const connections = integerOption('connectionsPerEndpoint', options.connectionsPerEndpoint, 1, 1, 64);
     this.timeoutMs = integerOption('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 1);
     this.businessPriority = checkBusinessPriority('businessPriority', options.businessPriority);
     this.userPriority = checkUserPriority('userPriority', options.userPriority);
-    ({ maxFrameBytes: this.maxFrameBytes, maxInFlightPerConnection: this.maxInFlightPerConnection, maxBufferedBytes: this.maxBufferedBytes } =
-      peerLimits(options));
-    this.connectionOptions = { maxFrameBytes: this.maxFrameBytes, tls: clientTlsOption(options.tls), ...keepaliveOptions(options) };
+    const limits = peerLimits(options);
+    this.maxInFlightPerConnection = limits.maxInFlightPerConnection;
+    this.maxBufferedBytes = limits.maxBufferedBytes;
+    const connection = {
+      maxFrameBytes: limits.maxFrameBytes,
+      maxMessageBytes: integerOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1),
+      tls: clientTlsOption(options.tls),
+      ...keepaliveOptions(options),
+    };
     this.priorityKey = priorityKeyOption(options.priorityKey);
-    this.initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
-    this.maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, this.initialBackoffMs);
+    const initialBackoffMs = integerOption('initialBackoffMs', options.initialBackoffMs, 100, 1);
+    const maxBackoffMs = integerOption('maxBackoffMs', options.maxBackoffMs, 5000, initialBackoffMs);
     this.balancer = balancerOption('balancer', options.balancer);
-    this.admissionLevelTtlMs = integerOption('admissionLevelTtlMs', options.admissionLevelTtlMs, 1000, 1);
+    const admissionLevelTtlMs = integerOption('admissionLevelTtlMs', options.admissionLevelTtlMs, 1000, 1);
+    const healthCheck = booleanOption('healthCheck', options.healthCheck, false);
+    this.subchannelSettings = {
+      connections,
+      connection,
+      initialBackoffMs,
+      maxBackoffMs,
+      admissionLevelTtlMs,
+      healthCheck,
+    };
+    this.streamWindowBytes = integerOption(
+      'streamWindowBytes',
+      options.streamWindowBytes,
+      DEFAULT_STREAM_WINDOW_BYTES,
+      1,
+      MAX_STREAM_WINDOW_BYTES,
+    );
     this.retryBudget = new RetryBudget(
       integerOption('maxRetries', options.maxRetries, 3, 0, 10),
       numberOption('retryBudgetRatio', options.retryBudgetRatio, 0.1, 0, 1),
       10,
     );
+    this.retryScope = {
+      isOpen: () => this.state === 'open',
+      budget: this.retryBudget,
+      shedsEverywhere: (level, at) => this.shedsEverywhere(level, at),
+    };
     if (options.resolver !== undefined && !(options.resolver instanceof Resolver)) {
       throw new InvalidArgumentError(`resolver must be a Resolver, got ${String(options.resolver)}`);
     }
@@ -338,6 +254,14 @@ export class Channel implements CallOwner {
     if (parsed.kind === 'hosts' && parsed.hosts.every(({ host }) => isIP(host) !== 0)) {
       this.updateEndpoints(parsed.hosts);
     }
+    const interceptors = interceptorsOption<ClientInterceptor>('interceptors', options.interceptors);
+    this.interceptors = interceptors;
+    // Decided once: a channel without interceptors keeps the plain `call`, nothing added to its path.
+    if (interceptors.length > 0) {
+      const intercepted = interceptClient(interceptors, target, this.call.bind(this));
+      this.call = (method, request, callOptions) =>
+        intercepted(typeof method === 'string' ? this.describe(method) : method, request, callOptions);
+    }
   }
 
   /**
@@ -346,37 +270,93 @@ export class Channel implements CallOwner {
    */
   call(method: MethodDescriptor | string, request: unknown, options?: CallOptions): Promise<unknown> {
     const descriptor = typeof method === 'string' ? this.describe(method) : method;
-    const parent = currentContext() ?? null;
     const start = now();
+    const call = this.prepare(descriptor, request, options, start);
+    if (call instanceof RpcError) return this.failNow(call);
+    this.launch(call, options, start);
+    return call.promise;
+  }
+
+  /**
+   * @internal Opens a stream of a streaming method (docs/streaming.md), past any interceptor
+   * (typed clients run them: client-streams.ts), with the context inheritance,
+   * local admission and deadline of a call. `request` is a server stream's request (undefined
+   * for the others). The outcome is the stream's: its loop throws, its `reply` rejects.
+   */
+  openStream(descriptor: MethodDescriptor, request: unknown, options?: CallOptions): ClientStream {
+    const stream = new ClientStream(descriptor.kind ?? 'unary', descriptor.path, this.streamWindowBytes);
+    const start = now();
+    const call = this.prepare(descriptor, request, options, start);
+    if (call instanceof RpcError) {
+      this.callFailed(call);
+      stream.settle(call);
+      stream.reply = Promise.reject(call);
+    } else {
+      call.stream = stream;
+      stream.host = call;
+      stream.reply = call.promise;
+      this.launch(call, options, start);
+    }
+    // Whoever iterates sees the outcome; the reply of a server or bidirectional stream is not awaited.
+    if (stream.kind !== 'client-stream') stream.reply.catch(noop);
+    return stream;
+  }
+
+  /**
+   * A call inheriting the current request's deadline (what is left of it), priorities, trace id
+   * and metadata, or why it cannot be made.
+   */
+  private prepare(
+    descriptor: MethodDescriptor,
+    request: unknown,
+    options: CallOptions | undefined,
+    start: number,
+  ): ClientCall | RpcError {
+    const parent = currentContext() ?? null;
     // Outside a request, a call gets its own budget; inside one, it inherits what is left of the
     // request's deadline, which only an explicit per-call timeout can shorten.
     let deadline: number;
     if (parent === null) {
       deadline = start + (options?.timeoutMs ?? descriptor.timeoutMs ?? this.timeoutMs);
     } else {
-      if (parent.cancelled) return this.failNow(parentEnded(parent.deadline <= start, descriptor));
+      if (parent.cancelled) return parentEnded(parent.deadline <= start, descriptor);
       deadline = parent.deadline;
       const timeoutMs = options?.timeoutMs;
       if (timeoutMs !== undefined && start + timeoutMs < deadline) deadline = start + timeoutMs;
     }
-    if (this.state !== 'open') {
-      return this.failNow(new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: 'client_closed' }));
-    }
+    if (this.state !== 'open') return clientClosed(descriptor);
     const traceId = options?.traceId ?? parent?.traceId ?? newTraceId();
     const business =
-      options?.businessPriority ?? parent?.businessPriority ?? descriptor.businessPriority ?? this.businessPriority ?? LOWEST_BUSINESS_PRIORITY;
+      options?.businessPriority ??
+      parent?.businessPriority ??
+      descriptor.businessPriority ??
+      this.businessPriority ??
+      LOWEST_BUSINESS_PRIORITY;
     const user = options?.userPriority ?? parent?.userPriority ?? this.userPriority ?? userPriorityOfTrace(traceId);
     const metadata = options?.metadata ?? parent?.metadata ?? null;
-    const call = new ClientCall(this, descriptor, request, parent, deadline, Math.max(1, Math.floor(deadline - start)), business, user, traceId, metadata);
+    return new ClientCall({
+      owner: this,
+      method: descriptor,
+      request,
+      parent,
+      deadline,
+      timeoutMs: Math.max(1, Math.floor(deadline - start)),
+      business,
+      user,
+      traceId,
+      metadata,
+    });
+  }
+
+  /** Sends the first attempt at `start`; the call never throws: whatever goes wrong is its outcome. */
+  private launch(call: ClientCall, options: CallOptions | undefined, start: number): void {
     try {
       const signal = options?.signal;
       if (signal !== undefined) watchSignal(signal, call);
       this.send(call, start);
     } catch (error) {
-      // A call never throws: whatever went wrong is its outcome.
       call.reject(RpcError.from(error));
     }
-    return call.promise;
   }
 
   /** @internal The call got its answer: its business priority earns retries. */
@@ -395,28 +375,16 @@ export class Channel implements CallOwner {
     return Promise.reject(error);
   }
 
-  /**
-   * @internal An attempt failed. Retried, on another endpoint when there is one, within the
-   * deadline and at most `maxRetries` times: a request the server never started (it was draining);
-   * under the retry budget, an overload rejection that a server decided (never a local one), and
-   * a dropped connection for an idempotent method — but not when every endpoint's level sheds
-   * the call: then the callee's own answer is the outcome.
-   */
+  /** @internal An attempt failed: sent again (on another subchannel when there is one) if the retry rules (retry-rules.ts) say so. */
   attemptFailed(call: ClientCall, error: RpcError): void {
+    // A stream the server started has sent or taken messages: sending it again would repeat them.
+    if (call.stream?.started === true) return call.reject(error);
     const at = now();
-    const free = isNeverStarted(error);
-    let retry =
-      call.retries < this.retryBudget.maxRetries &&
-      call.deadline - at >= 1 &&
-      this.state === 'open' &&
-      call.parent?.cancelled !== true &&
-      (free || (retryableUnderBudget(error, call.method) && !this.shedEverywhere(compoundLevel(call.business, call.user), at)));
-    // A retry under the budget takes a token; a refusal is counted (the budget is doing its job, and the operator should see it).
-    if (retry && !free && !this.retryBudget.trySpend(call.business)) {
-      this.counters.retriesDenied++;
-      retry = false;
+    const decision = decideRetry(call, error, at, this.retryScope);
+    if (decision !== 'retry') {
+      if (decision === 'denied') this.counters.retriesDenied++;
+      return call.reject(error);
     }
-    if (!retry) return call.reject(error);
     call.retries++;
     this.counters.retries++;
     call.lastAddress = error instanceof RemoteRpcError ? error.peer : null;
@@ -425,48 +393,56 @@ export class Channel implements CallOwner {
   }
 
   /**
-   * True when every ready endpoint's reported level sheds calls of `level`: a retry would only be
+   * True when every ready subchannel's reported level sheds calls of `level`: a retry would only be
    * shed locally, so it must not take a token from the budget (under a spike, rejected calls of a
    * low priority would otherwise spend it all, and the retries of the most important calls, which
-   * another endpoint still admits, would find it empty).
+   * another subchannel still admits, would find it empty).
    */
-  private shedEverywhere(level: number, at: number): boolean {
-    return this.ready.length > 0 && this.admittingEndpoint(level, at, null) === null;
+  private shedsEverywhere(level: number, at: number): boolean {
+    return this.ready.length > 0 && this.admittingSubchannel(level, at, null) === null;
   }
 
-  /** A ready endpoint other than `skip` whose reported level admits calls of `level`, or null. */
-  private admittingEndpoint(level: number, at: number, skip: Endpoint | null): Endpoint | null {
-    for (const endpoint of this.ready) if (endpoint !== skip && !endpoint.admission.sheds(level, at)) return endpoint;
+  /** A ready subchannel other than `skip` whose reported level admits calls of `level`, or null. */
+  private admittingSubchannel(level: number, at: number, skip: Subchannel | null): Subchannel | null {
+    for (const subchannel of this.ready)
+      if (subchannel !== skip && !subchannel.calleeLevel.sheds(level, at)) return subchannel;
     return null;
   }
 
-  /** One attempt, at `start` (a `now()` reading): pick an endpoint, shed locally or send. Any failure here is the call's outcome. */
+  /** One attempt, at `start` (a `now()` reading): pick a subchannel, shed locally or send. Any failure here is the call's outcome. */
   private send(call: ClientCall, start: number): void {
     const level = compoundLevel(call.business, call.user);
-    // An endpoint whose last reported level sheds this call is skipped (so is the one a retry just
-    // failed on); the call fails locally (nothing sent) only when every ready endpoint sheds it.
-    let endpoint = this.pickEndpoint();
-    if (endpoint !== null && (endpoint.admission.sheds(level, start) || endpoint.address === call.lastAddress)) {
-      endpoint = this.admittingEndpoint(level, start, endpoint) ?? endpoint;
+    // A subchannel whose last reported level sheds this call is skipped (so is the one a retry just
+    // failed on); the call fails locally (nothing sent) only when every ready subchannel sheds it.
+    let subchannel = this.pickSubchannel();
+    if (
+      subchannel !== null &&
+      (subchannel.calleeLevel.sheds(level, start) || subchannel.address === call.lastAddress)
+    ) {
+      subchannel = this.admittingSubchannel(level, start, subchannel) ?? subchannel;
     }
-    if (endpoint === null) return this.waitForEndpoint(call);
+    if (subchannel === null) return this.waitForSubchannel(call);
     const { method } = call;
-    if (endpoint.admission.sheds(level, start) && !endpoint.admission.probe(start)) {
+    if (subchannel.calleeLevel.sheds(level, start) && !subchannel.calleeLevel.probe(start)) {
       return call.reject(
         new RpcError(
           Status.RESOURCE_EXHAUSTED,
-          `${method.path}: ${endpoint.address} is overloaded and admits up to level ${endpoint.admission.level}; this call's level is ${level}, so it was not sent`,
-          { reason: 'local_admission' },
+          `${method.path}: ${subchannel.address} is overloaded and admits up to level ${subchannel.calleeLevel.level}; this call's level is ${level}, so it was not sent`,
+          { reason: Reason.LocalAdmission },
         ),
       );
     }
-    const connection = endpoint.pick();
-    if (connection === null) return call.reject(endpoint.unavailable());
+    const connection = subchannel.pick();
+    if (connection === null) return call.reject(subchannel.unavailable());
     if (connection.load >= this.maxInFlightPerConnection || connection.writer.bufferedBytes > this.maxBufferedBytes) {
       return call.reject(
-        new RpcError(Status.RESOURCE_EXHAUSTED, `${method.path}: too many calls waiting on the connection to ${endpoint.address}`, {
-          reason: 'client_backlog',
-        }),
+        new RpcError(
+          Status.RESOURCE_EXHAUSTED,
+          `${method.path}: too many calls waiting on the connection to ${subchannel.address}`,
+          {
+            reason: Reason.ClientBacklog,
+          },
+        ),
       );
     }
     const header = requestHeader;
@@ -477,12 +453,22 @@ export class Channel implements CallOwner {
     header[RequestHeader.TRACE_ID] = call.traceId;
     header[RequestHeader.METADATA] = call.metadata;
     if (this.priorityKey !== undefined) {
-      header[RequestHeader.METADATA] = { ...call.metadata, [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, call.business, call.user, call.traceId) };
+      header[RequestHeader.METADATA] = {
+        ...call.metadata,
+        [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, call.business, call.user, call.traceId),
+      };
     }
     try {
       connection.send(call, header);
     } catch (error) {
-      call.reject(new RpcError(Status.INVALID_ARGUMENT, `${method.path}: the request cannot be encoded`, { cause: error }));
+      call.reject(
+        error instanceof RpcError
+          ? error
+          : new RpcError(Status.INVALID_ARGUMENT, `${method.path}: the request cannot be encoded`, {
+              reason: Reason.BadRequest,
+              cause: error,
+            }),
+      );
     }
   }
 
@@ -492,8 +478,9 @@ export class Channel implements CallOwner {
     this.state = 'closing';
     this.stopResolving();
     const closing: Promise<void>[] = [];
-    for (const endpoint of this.members.values()) {
-      endpoint.each((connection) => {
+    for (const subchannel of this.subchannels.values()) {
+      subchannel.stopWatching();
+      subchannel.each((connection) => {
         closing.push(connection.whenClosed());
         connection.drain();
       });
@@ -505,18 +492,23 @@ export class Channel implements CallOwner {
   /** Closes every connection now; calls in flight fail with CANCELLED. */
   destroy(): void {
     this.state = 'closed';
-    const error = new RpcError(Status.CANCELLED, 'the client was destroyed', { reason: 'client_destroyed' });
+    const error = new RpcError(Status.CANCELLED, 'the client was destroyed', { reason: Reason.ClientDestroyed });
     this.stopResolving();
-    for (const endpoint of this.members.values()) endpoint.each((connection) => connection.destroy(error));
+    for (const subchannel of this.subchannels.values()) {
+      subchannel.stopWatching();
+      subchannel.each((connection) => connection.destroy(error));
+    }
   }
 
   /** Outcome counts since the channel was created, the retry budget, and the admission level the callee holds it to (for metrics). */
   stats(): ChannelStats {
     const at = now();
     let admissionLevel = ADMIT_ALL;
-    for (const endpoint of this.members.values()) admissionLevel = Math.min(admissionLevel, endpoint.admission.current(at));
+    for (const subchannel of this.subchannels.values())
+      admissionLevel = Math.min(admissionLevel, subchannel.calleeLevel.current(at));
     const retryTokens: number[] = [];
-    for (let business = 0; business < BUSINESS_LEVELS; business++) retryTokens.push(this.retryBudget.available(business));
+    for (let business = 0; business < BUSINESS_LEVELS; business++)
+      retryTokens.push(this.retryBudget.available(business));
     return {
       target: this.target,
       ok: this.counters.ok,
@@ -529,59 +521,60 @@ export class Channel implements CallOwner {
     };
   }
 
-  /** A snapshot of the endpoints and their state, for metrics and tests. */
+  /** A snapshot of the subchannels (one per resolved endpoint) and their state, for metrics and tests. */
   endpoints(): EndpointInfo[] {
-    return [...this.members.values()].map((endpoint) => ({
-      address: endpoint.address,
-      state: endpoint.state,
-      inFlight: endpoint.inFlight,
-      admissionLevel: endpoint.admissionLevel,
-      priority: endpoint.priority,
-      weight: endpoint.weight,
+    return [...this.subchannels.values()].map((subchannel) => ({
+      address: subchannel.address,
+      state: subchannel.state,
+      inFlight: subchannel.inFlight,
+      admissionLevel: subchannel.calleeLevel.level,
+      priority: subchannel.priority,
+      weight: subchannel.weight,
+      serving: subchannel.serving,
     }));
   }
 
-  get isOpen(): boolean {
-    return this.state === 'open';
-  }
-
-  /** An endpoint's connection became ready or went away: recompute what calls pick from. */
-  endpointChanged(): void {
+  /**
+   * A subchannel's connection became ready or went away, or its health changed: recompute what
+   * calls pick from. With `healthCheck`, NOT_SERVING subchannels are left out while another is
+   * serving; when none is, calls still go to them (a server that may answer beats none).
+   */
+  private subchannelChanged(): void {
+    let serving = false;
+    for (const subchannel of this.subchannels.values())
+      if (subchannel.readyConnections > 0 && subchannel.serving) serving = true;
+    const candidate = (subchannel: Subchannel): boolean =>
+      subchannel.readyConnections > 0 && (subchannel.serving || !serving);
     let best = Infinity;
-    for (const endpoint of this.members.values()) {
-      if (endpoint.readyConnections > 0 && endpoint.priority < best) best = endpoint.priority;
+    for (const subchannel of this.subchannels.values()) {
+      if (candidate(subchannel) && subchannel.priority < best) best = subchannel.priority;
     }
-    const ready: Endpoint[] = [];
-    for (const endpoint of this.members.values()) {
-      if (endpoint.readyConnections > 0 && endpoint.priority === best) ready.push(endpoint);
+    const ready: Subchannel[] = [];
+    for (const subchannel of this.subchannels.values()) {
+      if (candidate(subchannel) && subchannel.priority === best) ready.push(subchannel);
     }
     this.ready = ready;
     this.wakeWaiters();
   }
 
-  /** A connect failed: the name may point elsewhere now. */
-  endpointFailed(): void {
-    this.watch?.refresh();
-  }
-
-  private pickEndpoint(): Endpoint | null {
+  private pickSubchannel(): Subchannel | null {
     const ready = this.ready;
     if (ready.length === 0) return null;
     return ready.length === 1 ? ready[0]! : this.balancer.pick(ready);
   }
 
   /**
-   * No endpoint is ready: before the first resolution or connect, the call waits (within its
-   * deadline, which the wheel watches); when every endpoint is down, it fails at once with
+   * No subchannel is ready: before the first resolution or connect, the call waits (within its
+   * deadline, which the wheel watches); when every subchannel is down, it fails at once with
    * UNAVAILABLE naming them.
    */
-  private waitForEndpoint(call: ClientCall): void {
+  private waitForSubchannel(call: ClientCall): void {
     this.start();
     let connecting = false;
-    for (const endpoint of this.members.values()) {
-      // An endpoint between connections (closed idle, not backing off) connects now rather than failing the call.
-      endpoint.connect();
-      if (endpoint.connecting) connecting = true;
+    for (const subchannel of this.subchannels.values()) {
+      // A subchannel between connections (closed idle, not backing off) connects now rather than failing the call.
+      subchannel.connect();
+      if (subchannel.connecting) connecting = true;
     }
     if (this.resolved && !connecting) return call.reject(this.unavailable(call.method));
     sharedWheel.add(call, call.deadline);
@@ -592,8 +585,8 @@ export class Channel implements CallOwner {
   private start(): void {
     if (this.started || this.state !== 'open') return;
     this.started = true;
-    if (this.members.size > 0) {
-      for (const endpoint of this.members.values()) endpoint.connect();
+    if (this.subchannels.size > 0) {
+      for (const subchannel of this.subchannels.values()) subchannel.connect();
       return;
     }
     const listener: WatchListener = {
@@ -608,36 +601,38 @@ export class Channel implements CallOwner {
     this.watch = new AddressWatch(this.resolver, this.parsedTarget, listener);
   }
 
-  /** A new resolution: keep the endpoints still in it (and their connections), add new ones, retire the rest. */
-  private updateEndpoints(resolved: readonly ResolvedEndpoint[]): void {
+  /** A new resolution: keep the subchannels of the endpoints still in it (and their connections), add new ones, retire the rest. */
+  private updateEndpoints(resolved: readonly Endpoint[]): void {
     if (this.state !== 'open') return;
     this.resolved = true;
     if (resolved.length === 0) {
-      this.resolveError = new RpcError(Status.UNAVAILABLE, `${this.target} resolved to no endpoints`, { reason: 'no_endpoints' });
+      this.resolveError = new RpcError(Status.UNAVAILABLE, `${this.target} resolved to no endpoints`, {
+        reason: Reason.NoEndpoints,
+      });
       this.wakeWaiters();
       return;
     }
     this.resolveError = null;
     const seen = new Set<string>();
     for (const { host, port, priority, weight } of resolved) {
-      const address = formatAddress(host, port);
+      const address = formatHostPort(host, port);
       seen.add(address);
-      let endpoint = this.members.get(address);
-      if (endpoint === undefined) {
-        endpoint = new Endpoint(host, port, this);
-        this.members.set(address, endpoint);
-        if (this.started) endpoint.connect();
+      let subchannel = this.subchannels.get(address);
+      if (subchannel === undefined) {
+        subchannel = new Subchannel({ host, port, settings: this.subchannelSettings, owner: this.subchannelOwner });
+        this.subchannels.set(address, subchannel);
+        if (this.started) subchannel.connect();
       }
-      endpoint.priority = priority ?? 0;
-      endpoint.weight = weight ?? 1;
+      subchannel.priority = priority ?? 0;
+      subchannel.weight = weight ?? 1;
     }
-    for (const [address, endpoint] of this.members) {
+    for (const [address, subchannel] of this.subchannels) {
       if (!seen.has(address)) {
-        this.members.delete(address);
-        endpoint.retire();
+        this.subchannels.delete(address);
+        subchannel.retire();
       }
     }
-    this.endpointChanged();
+    this.subchannelChanged();
   }
 
   private wakeWaiters(): void {
@@ -648,24 +643,26 @@ export class Channel implements CallOwner {
       if (call.settled) continue;
       sharedWheel.remove(call);
       if (this.state === 'open') this.send(call, now());
-      else call.reject(new RpcError(Status.UNAVAILABLE, `${call.method.path}: the client is closed`, { reason: 'client_closed' }));
+      else call.reject(clientClosed(call.method));
     }
   }
 
   private stopResolving(): void {
     this.watch?.close();
     this.watch = null;
-    for (const endpoint of this.members.values()) endpoint.stopReconnecting();
+    for (const subchannel of this.subchannels.values()) subchannel.stopReconnecting();
     this.wakeWaiters();
   }
 
   private unavailable(descriptor: MethodDescriptor): RpcError {
-    const failures = [...this.members.values()].map((endpoint) => endpoint.describeFailure());
+    const failures = [...this.subchannels.values()].map((subchannel) => subchannel.describeFailure());
     const why =
       failures.length > 0
         ? `every endpoint is down: ${failures.join('; ')}`
         : (this.resolveError?.message ?? 'no endpoints');
-    return new RpcError(Status.UNAVAILABLE, `${descriptor.path}: cannot reach ${this.target}: ${why}`, { reason: 'unavailable' });
+    return new RpcError(Status.UNAVAILABLE, `${descriptor.path}: cannot reach ${this.target}: ${why}`, {
+      reason: Reason.Unavailable,
+    });
   }
 
   private describe(path: string): MethodDescriptor {
@@ -683,29 +680,25 @@ const requestHeader: unknown[] = new Array(REQUEST_HEADER_FIELDS).fill(null);
 
 function parentEnded(expired: boolean, descriptor: MethodDescriptor): RpcError {
   return expired
-    ? new RpcError(Status.DEADLINE_EXCEEDED, `${descriptor.path}: the current request's deadline has passed`, { reason: 'deadline' })
-    : new RpcError(Status.CANCELLED, `${descriptor.path}: the current request was cancelled`, { reason: 'cancelled' });
+    ? new RpcError(Status.DEADLINE_EXCEEDED, `${descriptor.path}: the current request's deadline has passed`, {
+        reason: Reason.Deadline,
+      })
+    : new RpcError(Status.CANCELLED, `${descriptor.path}: the current request was cancelled`, {
+        reason: Reason.Cancelled,
+      });
+}
+
+function clientClosed(descriptor: MethodDescriptor): RpcError {
+  return new RpcError(Status.UNAVAILABLE, `${descriptor.path}: the client is closed`, { reason: Reason.ClientClosed });
 }
 
 function watchSignal(signal: AbortSignal, call: ClientCall): void {
   const cancel = (): void =>
-    call.cancel(new RpcError(Status.CANCELLED, `${call.method.path}: cancelled by the caller`, { reason: 'cancelled' }));
+    call.cancel(
+      new RpcError(Status.CANCELLED, `${call.method.path}: cancelled by the caller`, { reason: Reason.Cancelled }),
+    );
   if (signal.aborted) return cancel();
   signal.addEventListener('abort', cancel, { once: true });
 }
 
-/** A request the server answered without starting it (it was draining): always safe to send again. */
-function isNeverStarted(error: RpcError): boolean {
-  return error instanceof RemoteRpcError && error.reason === 'draining';
-}
-
-/** Failures a retry may fix, spending the retry budget. */
-function retryableUnderBudget(error: RpcError, method: MethodDescriptor): boolean {
-  if (error instanceof RemoteRpcError) return error.status === Status.RESOURCE_EXHAUSTED;
-  // A dropped connection: the request may or may not have run, so only an idempotent one is sent again.
-  return error.status === Status.UNAVAILABLE && method.idempotent === true && error.reason !== 'local_admission';
-}
-
-function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+function noop(): void {}

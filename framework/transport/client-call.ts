@@ -1,7 +1,10 @@
-import { RpcError, Status } from '../errors.ts';
+import { Reason, RpcError, Status } from '../errors.ts';
 import type { TimerEntry } from '../deadline.ts';
 import type { ContextChild, Metadata, RequestContext } from '../context.ts';
+import { ADMIT_ALL } from '../priority.ts';
+import { FrameKind } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
+import type { ClientStream } from '../streams/client-stream.ts';
 import type { ClientConnection } from './client-connection.ts';
 
 /** Where a call goes back to when an attempt fails: the channel, which may send it again. */
@@ -17,7 +20,22 @@ export interface CallOwner {
  * attempt's deadline entry in the shared wheel and a child of the request context it was made in
  * (so cancelling that request cancels it). One object per call, reused across attempts.
  */
+// Its stream holds it as its ClientStreamHost (checked where it is made); not in the implements
+// clause, because the declarations leave those members out.
 export class ClientCall implements TimerEntry, ContextChild {
+  private readonly owner: CallOwner;
+  readonly method: MethodDescriptor;
+  readonly request: unknown;
+  /** The request the call is made in, or null outside any. */
+  readonly parent: RequestContext | null;
+  /** Absolute, in `now()` time. */
+  readonly deadline: number;
+  /** The budget the call started with, for messages. */
+  readonly timeoutMs: number;
+  readonly business: number;
+  readonly user: number;
+  readonly traceId: string;
+  readonly metadata: Metadata | null;
   timerExpiresAt = 0;
   timerSlot = -1;
   timerPrev: TimerEntry | null = null;
@@ -30,25 +48,25 @@ export class ClientCall implements TimerEntry, ContextChild {
   retries = 0;
   /** The address the last failed attempt went to: a retry prefers another. */
   lastAddress: string | null = null;
+  /** The stream this call carries (Channel.openStream), or null for a unary call. */
+  stream: ClientStream | null = null;
   private done = false;
   /** Settles with the call's single outcome. */
   readonly promise: Promise<unknown>;
   private resolveCall!: (value: unknown) => void;
   private rejectCall!: (error: RpcError) => void;
 
-  constructor(
-    private readonly owner: CallOwner,
-    readonly method: MethodDescriptor,
-    readonly request: unknown,
-    readonly parent: RequestContext | null,
-    readonly deadline: number,
-    /** The budget the call started with, for messages. */
-    readonly timeoutMs: number,
-    readonly business: number,
-    readonly user: number,
-    readonly traceId: string,
-    readonly metadata: Metadata | null,
-  ) {
+  constructor(init: ClientCallInit) {
+    this.owner = init.owner;
+    this.method = init.method;
+    this.request = init.request;
+    this.parent = init.parent;
+    this.deadline = init.deadline;
+    this.timeoutMs = init.timeoutMs;
+    this.business = init.business;
+    this.user = init.user;
+    this.traceId = init.traceId;
+    this.metadata = init.metadata;
     // The executor only hands over the settle functions: a closure over `this` alone, where one
     // over every argument of Channel.call cost a context object per call.
     this.promise = new Promise((resolve, reject) => {
@@ -67,6 +85,7 @@ export class ClientCall implements TimerEntry, ContextChild {
     if (this.done) return;
     this.done = true;
     this.owner.callSucceeded(this);
+    this.stream?.settle(null);
     this.resolveCall(value);
   }
 
@@ -75,6 +94,7 @@ export class ClientCall implements TimerEntry, ContextChild {
     if (this.done) return;
     this.done = true;
     this.owner.callFailed(error);
+    this.stream?.settle(error);
     this.rejectCall(error);
   }
 
@@ -89,18 +109,54 @@ export class ClientCall implements TimerEntry, ContextChild {
     else this.reject(error);
   }
 
-  /** @internal The wheel: the deadline has come. */
+  /** The wheel: the deadline has come. */
   onTimer(): void {
     const where = this.connection === null ? '' : ` from ${this.connection.address}`;
     this.cancel(
-      new RpcError(Status.DEADLINE_EXCEEDED, `${this.method.path}: no answer${where} within the ${this.timeoutMs} ms deadline`, {
-        reason: 'deadline',
-      }),
+      new RpcError(
+        Status.DEADLINE_EXCEEDED,
+        `${this.method.path}: no answer${where} within the ${this.timeoutMs} ms deadline`,
+        {
+          reason: Reason.Deadline,
+        },
+      ),
     );
   }
 
-  /** @internal The request this call was made in was cancelled. */
+  /** The request this call was made in was cancelled. */
   cancelFromParent(error: RpcError): void {
     this.cancel(error);
   }
+
+  /** @internal ClientStreamHost: the server grants credit only once the stream is on a connection. */
+  writeMessage(value: unknown): number {
+    if (this.connection === null)
+      throw new RpcError(Status.INTERNAL, `${this.method.path}: a message was sent before the stream was open`, {
+        reason: Reason.StreamClosed,
+      });
+    try {
+      return this.connection.writer.message(this.id, ADMIT_ALL, value);
+    } catch (error) {
+      throw new RpcError(Status.INVALID_ARGUMENT, `${this.method.path}: a message cannot be encoded`, {
+        cause: error,
+        reason: Reason.BadRequest,
+      });
+    }
+  }
+
+  /** @internal ClientStreamHost */
+  writeCredit(count: number): void {
+    this.connection?.writer.credit(this.id, count);
+  }
+
+  /** @internal ClientStreamHost */
+  writeEnd(): void {
+    this.connection?.writer.control(FrameKind.END, this.id);
+  }
 }
+
+/** What a call is made of, given by name (so business and user priority cannot be swapped unseen). */
+export type ClientCallInit = Pick<
+  ClientCall,
+  'method' | 'request' | 'parent' | 'deadline' | 'timeoutMs' | 'business' | 'user' | 'traceId' | 'metadata'
+> & { readonly owner: CallOwner };

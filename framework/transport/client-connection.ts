@@ -1,8 +1,20 @@
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
-import { RpcError, Status, isStatus } from '../errors.ts';
+import { Reason, RemoteRpcError, RpcError, Status, isStatus } from '../errors.ts';
 import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
-import { FrameDecoder, FrameKind, FrameWriter, unpackAt, type FrameSink } from '../protocol/index.ts';
+import {
+  ANSWER_FIXED_BYTES,
+  CREDIT_FRAME_BYTES,
+  FRAME_BASE_BYTES,
+  FrameDecoder,
+  FrameKind,
+  FrameWriter,
+  STREAMS_VERSION,
+  unpackAt,
+  type FrameSink,
+} from '../protocol/index.ts';
+import { formatHostPort } from '../resolver/address.ts';
+import { messageTooLarge } from '../streams/inbox.ts';
 import type { ClientCall } from './client-call.ts';
 import { InFlightTable } from './in-flight-table.ts';
 import type { ClientConnectionOptions } from './keepalive.ts';
@@ -18,7 +30,7 @@ export const enum ClientConnectionState {
   Closed,
 }
 
-/** What a connection reports to the endpoint that owns it. */
+/** What a connection reports to the subchannel that owns it. */
 export interface ConnectionEvents {
   /** The server answered at `time` (when its bytes were read) and told its admission level. */
   onAdmissionLevel(level: number, time: number): void;
@@ -26,9 +38,6 @@ export interface ConnectionEvents {
   /** The connection is gone; `error` says why when it failed. */
   onClosed(connection: ClientConnection, error: RpcError | null): void;
 }
-
-/** RESPONSE and ERROR frames: kind, id, admission level. */
-const ANSWER_FIXED_BYTES = 7;
 
 /**
  * The client's side of one connection to one server address. Its connect timeout and keepalive
@@ -56,11 +65,11 @@ export class ClientConnection implements FrameSink, TimerEntry {
   /** When the ping now unanswered was sent; 0 when none is. */
   private pingSentAt = 0;
   private pingNonce = 0;
-  /** The server stopped answering (connect or ping timeout): its endpoint should back off. */
+  /** The server stopped answering (connect or ping timeout): its subchannel should back off. */
   private failed = false;
 
   constructor(host: string, port: number, options: ClientConnectionOptions, events: ConnectionEvents) {
-    this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.address = formatHostPort(host, port);
     this.events = events;
     this.options = options;
     this.socket = openSocket(host, port, options.tls);
@@ -74,7 +83,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
     });
     this.socket.on('error', (error) => {
       this.closeReason ??= new RpcError(Status.UNAVAILABLE, `connection to ${this.address} failed: ${error.message}`, {
-        reason: 'connection_failed',
+        reason: Reason.ConnectionFailed,
         cause: error,
       });
     });
@@ -97,13 +106,26 @@ export class ClientConnection implements FrameSink, TimerEntry {
    * Throws, sending nothing, if the request cannot be encoded.
    */
   send(call: ClientCall, header: unknown[]): void {
+    const stream = call.stream;
+    if (stream !== null && this.decoder.version < STREAMS_VERSION) {
+      throw new RpcError(
+        Status.UNIMPLEMENTED,
+        `${call.method.path}: ${this.address} speaks corpc protocol version ${this.decoder.version}, which has no streams`,
+        {
+          reason: Reason.StreamsUnsupported,
+        },
+      );
+    }
     const id = this.allocateId();
-    this.writer.request(id, header, call.request);
+    if (stream === null) this.writer.request(id, header, call.request);
+    else this.writer.open(id, header, stream.kind === 'server-stream' ? call.request : undefined);
     call.connection = this;
     call.id = id;
     this.pending.add(call);
     sharedWheel.add(call, call.deadline);
     call.parent?.addChild(call);
+    // The receive window, granted with OPEN (in the same write).
+    stream?.open();
   }
 
   /** A fresh request id (ids wrap at 2^32 and skip 0). */
@@ -119,6 +141,8 @@ export class ClientConnection implements FrameSink, TimerEntry {
     this.settle(call);
     if (this.state !== ClientConnectionState.Closed) this.writer.control(FrameKind.CANCEL, call.id);
     call.reject(error);
+    // The last call a drain waited for: no answer will come for it to end the connection.
+    if (this.state === ClientConnectionState.Draining && this.pending.size === 0) this.end();
   }
 
   /** Closes once the calls in flight are answered. */
@@ -140,18 +164,24 @@ export class ClientConnection implements FrameSink, TimerEntry {
     this.socket.destroy();
   }
 
-  /** @internal TimerEntry: the connect timeout, or time to ping, or a ping unanswered. */
+  /** TimerEntry: the connect timeout, or time to ping, or a ping unanswered. */
   onTimer(): void {
     if (this.state === ClientConnectionState.Closed) return;
     const time = now();
     const { connectTimeoutMs, keepaliveIntervalMs, keepaliveTimeoutMs } = this.options;
     if (this.state === ClientConnectionState.Connecting) {
-      return this.fail(`no handshake from ${this.address} within ${connectTimeoutMs} ms (connectTimeoutMs)`, 'connect_timeout');
+      return this.fail(
+        `no handshake from ${this.address} within ${connectTimeoutMs} ms (connectTimeoutMs)`,
+        Reason.ConnectTimeout,
+      );
     }
     if (keepaliveIntervalMs === 0) return;
     if (this.pingSentAt !== 0) {
       if (this.lastReadAt < this.pingSentAt) {
-        return this.fail(`${this.address} did not answer a keepalive ping within ${keepaliveTimeoutMs} ms`, 'keepalive_timeout');
+        return this.fail(
+          `${this.address} did not answer a keepalive ping within ${keepaliveTimeoutMs} ms`,
+          Reason.KeepaliveTimeout,
+        );
       }
       this.pingSentAt = 0;
     }
@@ -165,8 +195,8 @@ export class ClientConnection implements FrameSink, TimerEntry {
     }
   }
 
-  /** The server is unresponsive: close, fail the calls in flight, and let the endpoint back off. */
-  private fail(message: string, reason: string): void {
+  /** The server is unresponsive: close, fail the calls in flight, and let the subchannel back off. */
+  private fail(message: string, reason: Reason): void {
     debug('closing connection to %s: %s', this.address, message);
     this.failed = true;
     this.destroy(new RpcError(Status.UNAVAILABLE, message, { reason }));
@@ -177,9 +207,32 @@ export class ClientConnection implements FrameSink, TimerEntry {
       case FrameKind.RESPONSE:
       case FrameKind.ERROR:
         if (end - start < ANSWER_FIXED_BYTES) {
-          return this.onProtocolError(new RpcError(Status.INTERNAL, 'protocol error: an answer frame is too short for its admission level'));
+          return this.onProtocolError(
+            new RpcError(Status.INTERNAL, 'protocol error: an answer frame is too short for its admission level', {
+              reason: Reason.ProtocolError,
+            }),
+          );
         }
         return this.answer(kind, id, buf, start, end);
+      case FrameKind.MESSAGE:
+        if (end - start < ANSWER_FIXED_BYTES) {
+          return this.onProtocolError(
+            new RpcError(Status.INTERNAL, 'protocol error: a message frame is too short for its admission level', {
+              reason: Reason.ProtocolError,
+            }),
+          );
+        }
+        return this.message(id, buf, start, end);
+      case FrameKind.CREDIT:
+        if (end - start < CREDIT_FRAME_BYTES) {
+          return this.onProtocolError(
+            new RpcError(Status.INTERNAL, 'protocol error: a credit frame is too short for its count', {
+              reason: Reason.ProtocolError,
+            }),
+          );
+        }
+        this.pending.get(id)?.stream?.grantFromPeer(buf.readUInt32BE(start + FRAME_BASE_BYTES));
+        return;
       case FrameKind.PING:
         return this.writer.control(FrameKind.PONG, id);
       case FrameKind.PONG:
@@ -187,33 +240,46 @@ export class ClientConnection implements FrameSink, TimerEntry {
       case FrameKind.GOAWAY:
         return this.goaway(buf, start, end);
       default:
-        this.onProtocolError(new RpcError(Status.INTERNAL, `protocol error: a server may not send frame kind ${kind}`));
+        this.onProtocolError(
+          new RpcError(Status.INTERNAL, `protocol error: a server may not send frame kind ${kind}`, {
+            reason: Reason.ProtocolError,
+          }),
+        );
     }
   }
 
   onProtocolError(error: RpcError): void {
     debug('closing connection to %s: %s', this.address, error.message);
-    this.destroy(new RpcError(Status.UNAVAILABLE, `connection to ${this.address} closed: ${error.message}`, { reason: 'protocol_error' }));
+    this.destroy(
+      new RpcError(Status.UNAVAILABLE, `connection to ${this.address} closed: ${error.message}`, {
+        reason: Reason.ProtocolError,
+      }),
+    );
   }
 
   private answer(kind: number, id: number, buf: Buffer, start: number, end: number): void {
-    this.events.onAdmissionLevel(buf.readUInt16BE(start + 5), this.lastReadAt);
+    this.events.onAdmissionLevel(buf.readUInt16BE(start + FRAME_BASE_BYTES), this.lastReadAt);
     const call = this.pending.get(id);
     // No call: it was abandoned (deadline, cancel) before the answer came. Nothing to do.
     if (call === undefined) return;
     this.settle(call);
-    const bodyStart = start + 7;
+    const bodyStart = start + ANSWER_FIXED_BYTES;
     if (kind === FrameKind.RESPONSE) {
       let result: unknown;
       try {
         result = bodyStart < end ? unpackAt(buf, bodyStart, end) : undefined;
-        const decode = call.method.decodeResponse;
+        // Only a client stream's end carries a reply; the others' ends carry nothing to decode.
+        const decode =
+          call.stream === null || call.stream.kind === 'client-stream' ? call.method.decodeResponse : undefined;
         if (decode !== undefined) result = decode(result);
       } catch (error) {
         call.reject(
           error instanceof RpcError
             ? error
-            : new RpcError(Status.INTERNAL, `${call.method.path}: malformed response from ${this.address}`, { cause: error }),
+            : new RpcError(Status.INTERNAL, `${call.method.path}: malformed response from ${this.address}`, {
+                reason: Reason.InvalidResponse,
+                cause: error,
+              }),
         );
         return;
       }
@@ -224,6 +290,56 @@ export class ClientConnection implements FrameSink, TimerEntry {
     if (this.state === ClientConnectionState.Draining && this.pending.size === 0) this.end();
   }
 
+  /**
+   * One message of a stream, checked against maxMessageBytes, decoded and handed to its inbox; a
+   * stream that broke the rules is cancelled (the server is told), the connection stays.
+   */
+  private message(id: number, buf: Buffer, start: number, end: number): void {
+    this.events.onAdmissionLevel(buf.readUInt16BE(start + FRAME_BASE_BYTES), this.lastReadAt);
+    const call = this.pending.get(id);
+    // No call: the stream was abandoned (deadline, cancel, break) while its messages were on their way.
+    const stream = call?.stream;
+    if (call === undefined || stream === null || stream === undefined) return;
+    const bodyStart = start + ANSWER_FIXED_BYTES;
+    // Checked before decoding: a hostile server's huge message is never turned into objects.
+    if (end - bodyStart > this.options.maxMessageBytes) {
+      return call.cancel(
+        messageTooLarge(
+          call.method.path,
+          `a message from ${this.address}`,
+          end - bodyStart,
+          this.options.maxMessageBytes,
+        ),
+      );
+    }
+    let message: unknown;
+    try {
+      message = unpackAt(buf, bodyStart, end);
+      const decode = call.method.decodeResponse;
+      if (decode !== undefined) message = decode(message);
+    } catch (error) {
+      return call.cancel(
+        error instanceof RpcError
+          ? error
+          : new RpcError(Status.INTERNAL, `${call.method.path}: malformed message from ${this.address}`, {
+              reason: Reason.InvalidResponse,
+              cause: error,
+            }),
+      );
+    }
+    if (!stream.receive(message, end - bodyStart)) {
+      call.cancel(
+        new RpcError(
+          Status.RESOURCE_EXHAUSTED,
+          `${call.method.path}: ${this.address} sent a message past the credit the client granted`,
+          {
+            reason: Reason.WindowExceeded,
+          },
+        ),
+      );
+    }
+  }
+
   private remoteError(call: ClientCall, buf: Buffer, start: number, end: number): RpcError {
     let fields: unknown;
     try {
@@ -232,7 +348,9 @@ export class ClientConnection implements FrameSink, TimerEntry {
       fields = null;
     }
     if (!Array.isArray(fields) || !isStatus(fields[0]) || typeof fields[1] !== 'string') {
-      return new RpcError(Status.INTERNAL, `${call.method.path}: malformed error answer from ${this.address}`);
+      return new RpcError(Status.INTERNAL, `${call.method.path}: malformed error answer from ${this.address}`, {
+        reason: Reason.InvalidResponse,
+      });
     }
     const reason = typeof fields[2] === 'string' ? fields[2] : undefined;
     return new RemoteRpcError(fields[0], fields[1], this.address, reason);
@@ -242,14 +360,14 @@ export class ClientConnection implements FrameSink, TimerEntry {
     let message = 'the server is going away';
     let status: number = Status.UNAVAILABLE;
     try {
-      const fields = unpackAt(buf, start + 5, end);
+      const fields = unpackAt(buf, start + FRAME_BASE_BYTES, end);
       if (Array.isArray(fields) && typeof fields[1] === 'string') message = fields[1];
       if (Array.isArray(fields) && isStatus(fields[0])) status = fields[0];
     } catch {
       // keep the generic message
     }
     debug('GOAWAY from %s: %s', this.address, message);
-    this.closeReason ??= new RpcError(Status.UNAVAILABLE, `${this.address}: ${message}`, { reason: 'goaway' });
+    this.closeReason ??= new RpcError(Status.UNAVAILABLE, `${this.address}: ${message}`, { reason: Reason.Goaway });
     this.drain();
     // Refused for lack of room (too many connections): back off before connecting again.
     this.events.onClosed(this, status === Status.RESOURCE_EXHAUSTED ? this.closeReason : null);
@@ -282,10 +400,12 @@ export class ClientConnection implements FrameSink, TimerEntry {
     this.writer.close();
     const error =
       this.closeReason ??
-      new RpcError(Status.UNAVAILABLE, `connection to ${this.address} closed by the server`, { reason: 'connection_closed' });
+      new RpcError(Status.UNAVAILABLE, `connection to ${this.address} closed by the server`, {
+        reason: Reason.ConnectionClosed,
+      });
     const unanswered = this.pending.values();
     for (const call of unanswered) this.settle(call);
-    // The endpoint learns first, so a retry below does not pick this connection's slot mid-update.
+    // The subchannel learns first, so a retry below does not pick this connection's slot mid-update.
     this.events.onClosed(this, wasReady ? null : error);
     for (const call of unanswered) {
       call.attemptFailed(
@@ -297,17 +417,3 @@ export class ClientConnection implements FrameSink, TimerEntry {
     if (this.closedWaiters !== null) for (const resolve of this.closedWaiters) resolve();
   }
 }
-
-/** An error answer that came from a server (not decided locally). */
-export class RemoteRpcError extends RpcError {
-  constructor(
-    status: Status,
-    message: string,
-    /** The address of the server that answered. */
-    readonly peer: string,
-    reason: string | undefined,
-  ) {
-    super(status, message, { reason });
-  }
-}
-

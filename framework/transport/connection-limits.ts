@@ -64,6 +64,11 @@ export function peerLimits(options: PeerLimitOptions): PeerLimits {
   return {
     maxFrameBytes: integerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1024),
     maxInFlightPerConnection: integerOption('maxInFlightPerConnection', options.maxInFlightPerConnection, 4096, 1),
-    maxBufferedBytes: integerOption('maxBufferedBytesPerConnection', options.maxBufferedBytesPerConnection, 8 * 1024 * 1024, 1024),
+    maxBufferedBytes: integerOption(
+      'maxBufferedBytesPerConnection',
+      options.maxBufferedBytesPerConnection,
+      8 * 1024 * 1024,
+      1024,
+    ),
   };
 }

@@ -5,7 +5,7 @@ import type { ClientTlsOptions } from './tls.ts';
  * How a client watches its connections. A connection on which nothing has been read for
  * `keepaliveIntervalMs` sends a PING; if nothing (no PONG, no answer) arrives within
  * `keepaliveTimeoutMs`, the server is taken for dead (stopped, partitioned, its host gone):
- * the connection is closed, its calls fail with UNAVAILABLE, and its endpoint backs off so new
+ * the connection is closed, its calls fail with UNAVAILABLE, and its subchannel backs off so new
  * calls go to the others. A connect that does not finish its handshake within
  * `connectTimeoutMs` counts as a failed connect.
  */
@@ -21,6 +21,8 @@ export interface KeepaliveOptions {
 /** What every connection of a channel is opened with. */
 export interface ClientConnectionOptions {
   readonly maxFrameBytes: number;
+  /** The largest MESSAGE of a stream taken from the server (ChannelOptions.maxMessageBytes). */
+  readonly maxMessageBytes: number;
   readonly keepaliveIntervalMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly connectTimeoutMs: number;

@@ -1,8 +1,18 @@
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
-import { RpcError, Status } from '../errors.ts';
-import { now, sharedWheel, type TimerEntry } from '../deadline.ts';
-import { FrameDecoder, FrameKind, FrameWriter, type FrameSink } from '../protocol/index.ts';
+import { Reason, RpcError, Status } from '../errors.ts';
+import { HandlerScope } from '../context.ts';
+import { WHEEL_TICK_MS, now, sharedWheel, type TimerEntry } from '../deadline.ts';
+import {
+  ANSWER_FIXED_BYTES,
+  CREDIT_FRAME_BYTES,
+  FRAME_BASE_BYTES,
+  FrameDecoder,
+  FrameKind,
+  FrameWriter,
+  REQUEST_FIXED_BYTES,
+  type FrameSink,
+} from '../protocol/index.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { ServerCall } from './server-call.ts';
 import { InFlightTable } from './in-flight-table.ts';
@@ -16,7 +26,17 @@ export interface ConnectionOwner {
   /** The level sent with every answer. */
   readonly admissionLevel: number;
   readonly limits: ConnectionLimits;
-  dispatch(connection: ServerConnection, id: number, buf: Buffer, start: number, end: number): void;
+  /** A REQUEST, or an OPEN (`opensStream`), whose header length was checked. */
+  dispatch(
+    connection: ServerConnection,
+    id: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+    opensStream: boolean,
+  ): void;
+  /** A MESSAGE on one of this connection's streams. */
+  streamMessage(call: ServerCall, buf: Buffer, start: number, end: number): void;
   connectionClosed(connection: ServerConnection): void;
 }
 
@@ -29,8 +49,6 @@ export const enum ConnectionState {
 
 /** After an idle GOAWAY, requests the client sent before reading it are still answered for this long. */
 const IDLE_GOAWAY_LINGER_MS = 1000;
-/** Bytes of a REQUEST frame before its header: kind, id, header length. */
-const REQUEST_FIXED_BYTES = 7;
 
 /**
  * The server's side of one client connection.
@@ -50,12 +68,18 @@ export class ServerConnection implements FrameSink, TimerEntry {
   readonly peer: string;
   /** Requests read on this connection and not yet answered, by id (for CANCEL). */
   readonly calls = new InFlightTable<ServerCall>();
+  /** Where its handlers run, each in its request's context (one async frame per call on Node 24). */
+  readonly handlerScope = new HandlerScope();
   state = ConnectionState.Open;
   /** Draining, and the time given to requests already on their way is over. */
   private lingerOver = false;
   private readonly decoder: FrameDecoder;
   private readonly owner: ConnectionOwner;
   private lastRequestId = 0;
+  /** Streams open on this connection (counted against maxStreamsPerConnection). */
+  streams = 0;
+  /** Stream producers waiting for the socket to drain. */
+  private writableWaiters: (() => void)[] = [];
   /** Reads stopped because the peer does not read its answers. */
   paused = false;
   private readonly limits: ConnectionLimits;
@@ -96,10 +120,10 @@ export class ServerConnection implements FrameSink, TimerEntry {
 
   /** Refuses a connection over the server's limit: preface, GOAWAY with the reason, close. */
   refuse(message: string): void {
-    this.protocolError(new RpcError(Status.RESOURCE_EXHAUSTED, message, { reason: 'too_many_connections' }));
+    this.protocolError(new RpcError(Status.RESOURCE_EXHAUSTED, message, { reason: Reason.TooManyConnections }));
   }
 
-  /** @internal TimerEntry: a limit may have run out. */
+  /** TimerEntry: a limit may have run out. */
   onTimer(): void {
     if (this.state === ConnectionState.Closed) return;
     const time = now();
@@ -107,22 +131,35 @@ export class ServerConnection implements FrameSink, TimerEntry {
     if (!this.prefaceSeen) {
       const due = this.openedAt + limits.handshakeTimeoutMs;
       if (time >= due) {
-        return this.timedOut(`no corpc preface within ${limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`, 'handshake_timeout');
+        return this.timedOut(
+          `no corpc preface within ${limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`,
+          Reason.HandshakeTimeout,
+        );
       }
       return sharedWheel.add(this, due);
     }
     if (this.paused && time >= this.pausedAt + limits.slowReaderTimeoutMs) {
-      debug('closing connection %s: answers unread for %d ms (slowReaderTimeoutMs)', this.peer, limits.slowReaderTimeoutMs);
+      debug(
+        'closing connection %s: answers unread for %d ms (slowReaderTimeoutMs)',
+        this.peer,
+        limits.slowReaderTimeoutMs,
+      );
       this.state = ConnectionState.Closed;
       this.socket.destroy();
       return;
     }
     if (this.frameStartedAt !== 0 && time >= this.frameStartedAt + limits.frameTimeoutMs) {
-      return this.timedOut(`a frame was not completed within ${limits.frameTimeoutMs} ms (frameTimeoutMs)`, 'frame_timeout');
+      return this.timedOut(
+        `a frame was not completed within ${limits.frameTimeoutMs} ms (frameTimeoutMs)`,
+        Reason.FrameTimeout,
+      );
     }
     const idle = limits.idleTimeoutMs > 0 && this.calls.size === 0 && this.state === ConnectionState.Open;
     if (idle && time >= this.lastActiveAt + limits.idleTimeoutMs) {
-      return this.goaway(`the connection was idle for ${limits.idleTimeoutMs} ms (idleTimeoutMs)`, IDLE_GOAWAY_LINGER_MS);
+      return this.goaway(
+        `the connection was idle for ${limits.idleTimeoutMs} ms (idleTimeoutMs)`,
+        IDLE_GOAWAY_LINGER_MS,
+      );
     }
     let next = time + limits.frameTimeoutMs;
     if (this.frameStartedAt !== 0) next = Math.min(next, this.frameStartedAt + limits.frameTimeoutMs);
@@ -131,7 +168,7 @@ export class ServerConnection implements FrameSink, TimerEntry {
     sharedWheel.add(this, next);
   }
 
-  private timedOut(message: string, reason: string): void {
+  private timedOut(message: string, reason: Reason): void {
     this.protocolError(new RpcError(Status.DEADLINE_EXCEEDED, `protocol error: ${message}`, { reason }));
     // A peer that dribbles bytes may not close its side either: do not wait for it.
     this.socket.destroySoon();
@@ -140,28 +177,62 @@ export class ServerConnection implements FrameSink, TimerEntry {
   onFrame(kind: number, id: number, buf: Buffer, start: number, end: number): void {
     this.framesRead++;
     switch (kind) {
-      case FrameKind.REQUEST: {
+      case FrameKind.REQUEST:
+      case FrameKind.OPEN: {
         this.lastRequestId = id;
         this.lastActiveAt = this.readAt;
         if (end - start < REQUEST_FIXED_BYTES) {
-          return this.protocolError(new RpcError(Status.INTERNAL, 'protocol error: a request frame is too short for its header length'));
+          return this.protocolError(
+            new RpcError(Status.INTERNAL, 'protocol error: a request frame is too short for its header length', {
+              reason: Reason.ProtocolError,
+            }),
+          );
         }
-        const headerBytes = buf.readUInt16BE(start + 5);
+        const headerBytes = buf.readUInt16BE(start + FRAME_BASE_BYTES);
         if (headerBytes > this.limits.maxHeaderBytes) {
           return this.protocolError(
             new RpcError(
               Status.RESOURCE_EXHAUSTED,
               `protocol error: request header of ${headerBytes} bytes exceeds the limit of ${this.limits.maxHeaderBytes} bytes (maxHeaderBytes)`,
-              { reason: 'header_too_large' },
+              { reason: Reason.HeaderTooLarge },
             ),
           );
         }
-        this.owner.dispatch(this, id, buf, start, end);
+        this.owner.dispatch(this, id, buf, start, end, kind === FrameKind.OPEN);
         return;
       }
-      case FrameKind.CANCEL:
-        this.calls.get(id)?.cancel(new RpcError(Status.CANCELLED, 'the caller cancelled the call'));
+      case FrameKind.MESSAGE: {
+        this.lastActiveAt = this.readAt;
+        if (end - start < ANSWER_FIXED_BYTES) {
+          return this.protocolError(
+            new RpcError(Status.INTERNAL, 'protocol error: a message frame is too short for its admission level', {
+              reason: Reason.ProtocolError,
+            }),
+          );
+        }
+        // A stream that has ended meanwhile: the message was on its way, drop it.
+        const call = this.calls.get(id);
+        if (call !== undefined) this.owner.streamMessage(call, buf, start, end);
         return;
+      }
+      case FrameKind.CREDIT:
+        if (end - start < CREDIT_FRAME_BYTES) {
+          return this.protocolError(
+            new RpcError(Status.INTERNAL, 'protocol error: a credit frame is too short for its count', {
+              reason: Reason.ProtocolError,
+            }),
+          );
+        }
+        this.calls.get(id)?.stream?.grantFromPeer(buf.readUInt32BE(start + FRAME_BASE_BYTES));
+        return;
+      case FrameKind.END:
+        this.calls.get(id)?.stream?.endOfRequests();
+        return;
+      case FrameKind.CANCEL: {
+        const call = this.calls.get(id);
+        if (call !== undefined) call.cancel(callerCancellation(call, now()));
+        return;
+      }
       case FrameKind.PING:
         this.writer.control(FrameKind.PONG, id);
         return;
@@ -169,7 +240,11 @@ export class ServerConnection implements FrameSink, TimerEntry {
         // The client is leaving; its calls in flight still get their answers.
         return;
       default:
-        this.protocolError(new RpcError(Status.INTERNAL, `protocol error: a client may not send frame kind ${kind}`));
+        this.protocolError(
+          new RpcError(Status.INTERNAL, `protocol error: a client may not send frame kind ${kind}`, {
+            reason: Reason.ProtocolError,
+          }),
+        );
     }
   }
 
@@ -197,12 +272,44 @@ export class ServerConnection implements FrameSink, TimerEntry {
     this.writer.flush();
     this.state = ConnectionState.Closed;
     this.socket.end();
-    this.cancelCalls(new RpcError(Status.CANCELLED, `connection closed: ${error.message}`));
+    this.cancelCalls(
+      new RpcError(Status.CANCELLED, `connection closed: ${error.message}`, { reason: Reason.CallerGone }),
+    );
   }
 
   /** Writes an error answer for request `id`. */
-  answerError(id: number, status: Status, message: string, reason?: string): void {
-    if (this.state !== ConnectionState.Closed) this.writer.error(id, this.owner.admissionLevel, status, message, reason);
+  answerError(id: number, status: Status, message: string, reason?: RpcError['reason']): void {
+    if (this.state !== ConnectionState.Closed)
+      this.writer.error(id, this.owner.admissionLevel, status, message, reason);
+  }
+
+  /** One MESSAGE of stream `id`, with the current admission level; returns its bytes. Throws, writing nothing, if it cannot be encoded. */
+  writeMessage(id: number, value: unknown): number {
+    return this.state === ConnectionState.Closed ? 0 : this.writer.message(id, this.owner.admissionLevel, value);
+  }
+
+  writeCredit(id: number, count: number): void {
+    if (this.state !== ConnectionState.Closed) this.writer.credit(id, count);
+  }
+
+  /**
+   * null while answers waiting for the peer stay under maxBufferedBytesPerConnection; else a
+   * promise that resolves once the socket has drained (or closed): where a stream's producer waits.
+   */
+  whenWritable(): Promise<void> | null {
+    if (this.writer.bufferedBytes <= this.owner.maxBufferedBytes || this.state === ConnectionState.Closed) return null;
+    // Not blocked: the excess is frames the writer has yet to hand to the socket, at this turn's
+    // flush (a setImmediate scheduled before this one). A socket that takes them all emits no
+    // 'drain', so waiting for one could wait forever: the producer goes on after the flush.
+    if (!this.writer.isBlocked) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  private wakeWriters(): void {
+    const waiters = this.writableWaiters;
+    if (waiters.length === 0) return;
+    this.writableWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Starts draining: tells the client to send new calls elsewhere. */
@@ -224,9 +331,11 @@ export class ServerConnection implements FrameSink, TimerEntry {
   /** Called when one of this connection's calls has been answered or dropped. */
   callFinished(call: ServerCall): void {
     this.calls.remove(call);
+    if (call.stream !== null) this.streams--;
     if (this.calls.size === 0) {
       this.lastActiveAt = now();
-      if (this.limits.idleTimeoutMs > 0 && this.state === ConnectionState.Open) this.armBy(this.lastActiveAt + this.limits.idleTimeoutMs);
+      if (this.limits.idleTimeoutMs > 0 && this.state === ConnectionState.Open)
+        this.armBy(this.lastActiveAt + this.limits.idleTimeoutMs);
     }
     if (this.lingerOver) this.endIfIdle();
   }
@@ -256,13 +365,14 @@ export class ServerConnection implements FrameSink, TimerEntry {
     }
   }
 
-  /** @internal WriterEvents */
+  /** WriterEvents */
   onBlocked(): void {
     this.pauseIfBacklogged();
   }
 
-  /** @internal WriterEvents */
+  /** WriterEvents */
   onDrain(): void {
+    if (this.writer.bufferedBytes <= this.owner.maxBufferedBytes) this.wakeWriters();
     if (this.paused && this.writer.bufferedBytes <= this.owner.maxBufferedBytes / 2) {
       this.paused = false;
       this.socket.resume();
@@ -274,11 +384,23 @@ export class ServerConnection implements FrameSink, TimerEntry {
     sharedWheel.remove(this);
     this.decoder.fail();
     this.writer.close();
-    this.cancelCalls(new RpcError(Status.CANCELLED, 'the caller disconnected'));
+    this.cancelCalls(new RpcError(Status.CANCELLED, 'the caller disconnected', { reason: Reason.CallerGone }));
+    this.wakeWriters();
     this.owner.connectionClosed(this);
   }
 
   private cancelCalls(error: RpcError): void {
     for (const call of this.calls.values()) call.cancel(error);
   }
+}
+
+/**
+ * What a caller's CANCEL means. A client also gives up at its deadline, and says so with CANCEL,
+ * which can arrive just before this side's copy of that deadline fires: the budget crossed the
+ * wire in whole ms, and each side's timer wheel fires up to a tick late. Within that margin of the
+ * deadline the CANCEL is the deadline, so the handler sees DEADLINE_EXCEEDED whichever came first.
+ */
+function callerCancellation(call: ServerCall, time: number): RpcError {
+  if (time + WHEEL_TICK_MS + 1 >= call.deadline) return call.deadlineError();
+  return new RpcError(Status.CANCELLED, 'the caller cancelled the call', { reason: Reason.Cancelled });
 }

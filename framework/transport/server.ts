@@ -1,19 +1,40 @@
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import fastq from 'fastq';
-import { RpcError, Status } from '../errors.ts';
+import { Reason, RpcError, Status } from '../errors.ts';
 import { now } from '../deadline.ts';
-import { runInContext } from '../context.ts';
-import { integerOption, knownKeys, optionNames } from '../options.ts';
+import { booleanOption, integerOption, knownKeys, optionNames } from '../options.ts';
 import { compoundLevel } from '../priority.ts';
 import { AdmissionController, type AdmissionOptions } from '../admission/controller.ts';
 import { EntryPriorities, type EntryOptions } from '../admission/entry-priorities.ts';
-import { RequestHeaderReader, packedError, unpackAt } from '../protocol/index.ts';
+import {
+  ANSWER_FIXED_BYTES,
+  FRAME_BASE_BYTES,
+  REQUEST_FIXED_BYTES,
+  RequestHeaderReader,
+  packedError,
+  unpackAt,
+} from '../protocol/index.ts';
 import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
+import { interceptServer, interceptorsOption, type ServerInterceptor } from '../interceptors.ts';
+import { Health, HealthService, healthHandlers } from '../health.ts';
+import { ReflectionService, reflectionHandlers } from '../reflection.ts';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_STREAM_WINDOW_BYTES,
+  MAX_STREAM_WINDOW_BYTES,
+  messageTooLarge,
+} from '../streams/inbox.ts';
+import { ServerStream } from '../streams/server-stream.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { MethodTable } from './method-table.ts';
-import { ConnectionState, ServerConnection, type ConnectionOwner } from './server-connection.ts';
-import { connectionLimits, peerLimits, type ConnectionLimitOptions, type ConnectionLimits } from './connection-limits.ts';
+import { ConnectionState, ServerConnection } from './server-connection.ts';
+import {
+  connectionLimits,
+  peerLimits,
+  type ConnectionLimitOptions,
+  type ConnectionLimits,
+} from './connection-limits.ts';
 import { createListener, serverTlsOption, type ServerTlsOptions } from './tls.ts';
 import { DeferredQueue } from './loop-turn.ts';
 import { PriorityGuard, priorityKeyOption } from './priority-auth.ts';
@@ -50,6 +71,22 @@ export interface ServerOptions extends ConnectionLimitOptions {
    * the shared secret for user priorities, the metadata key of the user id, the business table.
    */
   entry?: EntryOptions;
+  /** Run around every request that reaches a handler of this server, in this order, before the service's own (see docs/interceptors.md). */
+  interceptors?: readonly ServerInterceptor[];
+  /** Serve the reflection service (`corpc list`, `corpc call`): the services, methods and message schemas. Default false. */
+  reflection?: boolean;
+  /** Streams one connection may have open; more are answered RESOURCE_EXHAUSTED (`too_many_streams`). Default 100. */
+  maxStreamsPerConnection?: number;
+  /** Largest message of a client's stream, in bytes; a larger one ends its stream (RESOURCE_EXHAUSTED, `message_too_large`). Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Message bytes a client may send on a stream before the handler has read them (the credit window). Default 128 KiB. */
+  streamWindowBytes?: number;
+}
+
+/** What `addService` takes beside the handlers. */
+export interface ServiceOptions {
+  /** Run around the requests of this service only, after the server's interceptors. */
+  interceptors?: readonly ServerInterceptor[];
 }
 
 export interface ListenOptions {
@@ -70,6 +107,11 @@ const SERVER_OPTIONS = optionNames<ServerOptions>({
   priorityKey: true,
   admission: true,
   entry: true,
+  interceptors: true,
+  reflection: true,
+  maxStreamsPerConnection: true,
+  maxMessageBytes: true,
+  streamWindowBytes: true,
   maxHeaderBytes: true,
   maxConnections: true,
   handshakeTimeoutMs: true,
@@ -77,6 +119,8 @@ const SERVER_OPTIONS = optionNames<ServerOptions>({
   frameTimeoutMs: true,
   slowReaderTimeoutMs: true,
 });
+
+const SERVICE_OPTIONS = optionNames<ServiceOptions>({ interceptors: true });
 
 type State = 'idle' | 'listening' | 'draining' | 'closed';
 
@@ -99,17 +143,30 @@ export interface ServerStats {
  * request's context. Every request gets exactly one answer, unless its caller cancelled it or
  * went away.
  */
-export class Server implements ConnectionOwner {
+// Its connections hold it as their ConnectionOwner (checked where they are made); no implements
+// clause, because the declarations leave its owner-only members out.
+export class Server {
+  /** @internal */
   readonly maxFrameBytes: number;
+  /** @internal */
   readonly maxBufferedBytes: number;
+  /** @internal */
   readonly limits: ConnectionLimits;
   private readonly priorityGuard: PriorityGuard | null;
   /** The admission controller: `server.admission.metrics()` gives the last window's figures. */
   readonly admission: AdmissionController;
   private readonly entry: EntryPriorities;
+  /** The health service's statuses: `server.health.set('my.Service', 'NOT_SERVING')`. */
+  readonly health = new Health();
+  /** The services added, in order (what reflection lists). */
+  private readonly services: ServiceDescriptor[] = [];
   private readonly maxInFlightPerConnection: number;
   private readonly maxQueueLength: number;
   private readonly closeGraceMs: number;
+  private readonly maxStreamsPerConnection: number;
+  private readonly maxMessageBytes: number;
+  private readonly streamWindowBytes: number;
+  private readonly interceptors: readonly ServerInterceptor[];
   private readonly methods = new MethodTable();
   /** Reads each request's header in turn (dispatch runs one request at a time). */
   private readonly header = new RequestHeaderReader();
@@ -124,47 +181,96 @@ export class Server implements ConnectionOwner {
 
   constructor(options: ServerOptions = {}) {
     knownKeys('', options, SERVER_OPTIONS);
-    ({ maxFrameBytes: this.maxFrameBytes, maxInFlightPerConnection: this.maxInFlightPerConnection, maxBufferedBytes: this.maxBufferedBytes } =
-      peerLimits(options));
+    ({
+      maxFrameBytes: this.maxFrameBytes,
+      maxInFlightPerConnection: this.maxInFlightPerConnection,
+      maxBufferedBytes: this.maxBufferedBytes,
+    } = peerLimits(options));
     this.maxQueueLength = integerOption('maxQueueLength', options.maxQueueLength, 10_000, 1);
     this.closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, 10_000, 0);
+    this.maxStreamsPerConnection = integerOption('maxStreamsPerConnection', options.maxStreamsPerConnection, 100, 1);
+    this.maxMessageBytes = integerOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1);
+    this.streamWindowBytes = integerOption(
+      'streamWindowBytes',
+      options.streamWindowBytes,
+      DEFAULT_STREAM_WINDOW_BYTES,
+      1,
+      MAX_STREAM_WINDOW_BYTES,
+    );
     const concurrency = integerOption('concurrency', options.concurrency, 1024, 1);
     this.queue = fastq(this, startQueuedCall, concurrency);
     this.limits = connectionLimits(options);
     const key = priorityKeyOption(options.priorityKey);
     this.priorityGuard = key === undefined ? null : new PriorityGuard(key);
-    this.net = createListener(serverTlsOption(options.tls), this.limits.handshakeTimeoutMs, (socket) => this.accept(socket));
+    this.net = createListener(serverTlsOption(options.tls), this.limits.handshakeTimeoutMs, (socket) =>
+      this.accept(socket),
+    );
     // TLS handshakes that fail (bad or missing client certificate) are the peer's problem, not ours.
     this.net.on('tlsClientError', (error: Error) => debug('TLS handshake failed: %s', error.message));
     this.admission = new AdmissionController(options.admission, concurrency);
     this.entry = new EntryPriorities(options.entry);
+    // The built-in services answer the platform (probes, `corpc list`), not users' calls: the
+    // server's interceptors (set just after) are not around them.
+    this.interceptors = [];
+    this.addService(HealthService, healthHandlers(this.health));
+    if (booleanOption('reflection', options.reflection, false))
+      this.addService(
+        ReflectionService,
+        reflectionHandlers(() => this.services),
+      );
+    this.interceptors = interceptorsOption<ServerInterceptor>('interceptors', options.interceptors);
   }
 
-  /** Registers the handlers of one service. */
-  addService<S extends ServiceDescriptor>(service: S, handlers: ServiceHandlers<S>): this {
+  /** Registers the handlers of one service, behind the server's interceptors and its own. */
+  addService<S extends ServiceDescriptor>(
+    service: S,
+    handlers: ServiceHandlers<S>,
+    options: ServiceOptions = {},
+  ): this {
+    knownKeys(`addService(${service.name})`, options, SERVICE_OPTIONS);
+    const interceptors = [
+      ...this.interceptors,
+      ...interceptorsOption<ServerInterceptor>('interceptors', options.interceptors),
+    ];
     for (const [name, descriptor] of Object.entries(service.methods)) {
       const handler = (handlers as Record<string, MethodEntry['handler'] | undefined>)[name];
       if (typeof handler !== 'function') {
-        throw new TypeError(`addService(${service.name}): no handler for method "${name}"`);
+        throw new RpcError(Status.INVALID_ARGUMENT, `addService(${service.name}): no handler for method "${name}"`, {
+          reason: Reason.MissingHandler,
+        });
       }
       if (this.methods.has(descriptor.path)) {
-        throw new TypeError(`addService(${service.name}): method "${descriptor.path}" is already registered`);
+        throw new RpcError(
+          Status.ALREADY_EXISTS,
+          `addService(${service.name}): method "${descriptor.path}" is already registered`,
+          {
+            reason: Reason.DuplicateMethod,
+          },
+        );
       }
       const entryBusiness = service.entry === true || this.entry.all ? this.entry.businessOf(descriptor) : -1;
-      // The handler is bound once here, so handlers written as class methods keep their `this`.
+      // The handler is bound once here, so handlers written as class methods keep their `this`;
+      // a method with no interceptors keeps it as it is (nothing added to its path).
+      const bound = handler.bind(handlers);
       this.methods.add({
         descriptor,
-        handler: handler.bind(handlers),
+        handler: interceptors.length === 0 ? bound : interceptServer(interceptors, service, descriptor, bound),
         counters: this.admission.methodCounters(descriptor.path),
         entryBusiness,
+        kind: descriptor.kind ?? 'unary',
       });
     }
+    this.services.push(service);
+    this.health.set(service.name, 'SERVING');
     return this;
   }
 
   /** Starts listening; resolves with the bound address (useful with port 0). */
   listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    if (this.state !== 'idle') return Promise.reject(new Error(`listen(): the server is ${this.state}`));
+    if (this.state !== 'idle') {
+      const message = `listen(): the server is ${this.state}; a server listens once (create a new one to listen again)`;
+      return Promise.reject(new RpcError(Status.FAILED_PRECONDITION, message, { reason: Reason.AlreadyStarted }));
+    }
     const port = integerOption('port', options.port, 0, 0, 65535);
     const host = options.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
@@ -174,6 +280,7 @@ export class Server implements ConnectionOwner {
         this.net.on('error', (error) => debug('listener error: %s', error.message));
         this.state = 'listening';
         this.admission.open();
+        this.health.set('', 'SERVING');
         resolve(this.net.address() as AddressInfo);
       });
     });
@@ -189,7 +296,14 @@ export class Server implements ConnectionOwner {
       maxBufferedBytes = Math.max(maxBufferedBytes, connection.writer.bufferedBytes);
       if (connection.paused) pausedConnections++;
     }
-    return { state: this.state, connections: this.connections.size, inFlight, queued: this.queued, maxBufferedBytes, pausedConnections };
+    return {
+      state: this.state,
+      connections: this.connections.size,
+      inFlight,
+      queued: this.queued,
+      maxBufferedBytes,
+      pausedConnections,
+    };
   }
 
   /** The level sent with every answer: callers shed locally what lies above it. */
@@ -208,6 +322,7 @@ export class Server implements ConnectionOwner {
   close(graceMs = this.closeGraceMs): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.state = 'draining';
+    this.health.shutdown();
     this.closing = new Promise<void>((resolve) => {
       const finished = (): void => {
         clearTimeout(timer);
@@ -215,13 +330,38 @@ export class Server implements ConnectionOwner {
         this.admission.close();
         resolve();
       };
-      const timer = setTimeout(() => this.destroy(), graceMs);
+      const timer = setTimeout(() => this.endStreams(), graceMs);
       timer.unref();
       // net.Server's close callback runs once the listener and every connection are closed.
       this.net.close(finished);
-      for (const connection of this.connections) connection.goaway('the server is shutting down', Math.min(GOAWAY_LINGER_MS, graceMs));
+      for (const connection of this.connections)
+        connection.goaway('the server is shutting down', Math.min(GOAWAY_LINGER_MS, graceMs));
     });
     return this.closing;
+  }
+
+  /**
+   * The grace is over: each stream still open is ended with UNAVAILABLE (`server_closing`) and
+   * its handler cancelled, then every connection is cut (unary calls in flight fail at their
+   * callers with UNAVAILABLE, as with `destroy()`).
+   */
+  private endStreams(): void {
+    const error = new RpcError(Status.UNAVAILABLE, 'the server shut down before the stream finished (closeGraceMs)', {
+      reason: Reason.ServerClosing,
+    });
+    for (const connection of this.connections) {
+      if (connection.streams === 0) continue;
+      for (const call of connection.calls.values()) {
+        if (call.stream === null) continue;
+        if (call.claimAnswer()) connection.answerError(call.id, error.status, error.message, error.reason);
+        // The handler stops (its generator's finally runs) and the call finishes after: its
+        // own end or error then finds the call answered and writes nothing.
+        call.cancel(error);
+      }
+      connection.writer.flush();
+    }
+    // The error frames are with the kernel; cut the connections once they are on their way.
+    setImmediate(() => this.destroy());
   }
 
   /** Closes every connection at once; calls in flight fail at their callers with UNAVAILABLE. */
@@ -230,16 +370,24 @@ export class Server implements ConnectionOwner {
       this.closing = new Promise((resolve) => this.net.close(() => resolve()));
     }
     this.state = 'draining';
+    this.health.shutdown();
     this.admission.close();
     for (const connection of this.connections) connection.destroy();
   }
 
-  /** @internal The request path, from a REQUEST frame to the handler queue. */
-  dispatch(connection: ServerConnection, id: number, buf: Buffer, start: number, end: number): void {
+  /** @internal The request path, from a REQUEST (or OPEN) frame to the handler queue. */
+  dispatch(
+    connection: ServerConnection,
+    id: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+    opensStream: boolean,
+  ): void {
     // Arrival is when the bytes were read, not when this frame's turn in the chunk came.
     const arrivedAt = connection.readAt;
-    const headerStart = start + 7;
-    const headerEnd = headerStart + buf.readUInt16BE(start + 5);
+    const headerStart = start + REQUEST_FIXED_BYTES;
+    const headerEnd = headerStart + buf.readUInt16BE(start + FRAME_BASE_BYTES);
     if (headerEnd > end) {
       return connection.protocolError(protocolError('the request header runs past the end of its frame'));
     }
@@ -252,24 +400,56 @@ export class Server implements ConnectionOwner {
       return connection.protocolError(protocolError(`request id ${id} reused while still in flight`));
     }
     if (connection.state !== ConnectionState.Open) {
-      return connection.answerError(id, Status.UNAVAILABLE, 'the server is shutting down; send new calls elsewhere', 'draining');
+      return connection.answerError(
+        id,
+        Status.UNAVAILABLE,
+        'the server is shutting down; send new calls elsewhere',
+        Reason.Draining,
+      );
     }
     const entry = this.methods.find(header);
     if (entry === undefined) {
-      return connection.answerError(id, Status.UNIMPLEMENTED, `unknown method "${header.method}"`, 'unknown_method');
+      return connection.answerError(
+        id,
+        Status.UNIMPLEMENTED,
+        `unknown method "${header.method}"`,
+        Reason.UnknownMethod,
+      );
     }
     const path = entry.descriptor.path;
+    if ((entry.kind === 'unary') === opensStream) {
+      const how = opensStream ? 'a unary call' : 'a stream';
+      return connection.answerError(
+        id,
+        Status.UNIMPLEMENTED,
+        `${path} is a ${entry.kind} method: call it as ${how}`,
+        Reason.WrongMethodKind,
+      );
+    }
+    if (opensStream && connection.streams >= this.maxStreamsPerConnection) {
+      return connection.answerError(
+        id,
+        Status.RESOURCE_EXHAUSTED,
+        `${path}: more than ${this.maxStreamsPerConnection} streams open on one connection (maxStreamsPerConnection)`,
+        Reason.TooManyStreams,
+      );
+    }
     const deadlineMs = header.deadlineMs;
     if (deadlineMs <= 0) {
-      this.admission.reject('expired', entry.counters);
-      return connection.answerError(id, Status.DEADLINE_EXCEEDED, `${path}: the deadline passed before the request arrived`, 'expired');
+      this.admission.reject(Reason.Expired, entry.counters);
+      return connection.answerError(
+        id,
+        Status.DEADLINE_EXCEEDED,
+        `${path}: the deadline passed before the request arrived`,
+        Reason.Expired,
+      );
     }
     if (connection.calls.size >= this.maxInFlightPerConnection) {
       return connection.answerError(
         id,
         Status.RESOURCE_EXHAUSTED,
         `${path}: more than ${this.maxInFlightPerConnection} calls in flight on one connection (maxInFlightPerConnection)`,
-        'too_many_in_flight',
+        Reason.TooManyInFlight,
       );
     }
     let business = header.business;
@@ -286,27 +466,76 @@ export class Server implements ConnectionOwner {
       return connection.writer.packedError(id, this.admissionLevel, SHED_BY_LEVEL);
     }
     if (this.queued >= this.maxQueueLength) {
-      this.admission.reject('queue_full', entry.counters);
+      this.admission.reject(Reason.QueueFull, entry.counters);
       return connection.writer.packedError(id, this.admissionLevel, SHED_QUEUE_FULL);
     }
-    const call = new ServerCall(
+    const call = new ServerCall({
       connection,
       id,
       entry,
-      arrivedAt + deadlineMs,
-      business,
-      user,
+      deadline: arrivedAt + deadlineMs,
+      businessPriority: business,
+      userPriority: user,
       // Decoded only now: a rejected request never turns its trace id into a string.
-      header.traceId,
-      header.metadata,
+      traceId: header.traceId,
+      metadata: header.metadata,
       buf,
-      headerEnd,
-      end,
+      bodyStart: headerEnd,
+      bodyEnd: end,
       arrivedAt,
-    );
+    });
+    if (opensStream) {
+      call.stream = new ServerStream(call, entry.kind, this.streamWindowBytes);
+      connection.streams++;
+    }
     connection.calls.add(call);
     this.queued++;
     this.queue.push(call, noop);
+  }
+
+  /** @internal A client's MESSAGE on `call`'s stream: checked against the size limit and the credit, decoded, handed to the handler. */
+  streamMessage(call: ServerCall, buf: Buffer, start: number, end: number): void {
+    const stream = call.stream;
+    if (stream === null)
+      return call.connection.protocolError(protocolError(`a message for request ${call.id}, which is not a stream`));
+    const bodyStart = start + ANSWER_FIXED_BYTES;
+    if (end - bodyStart > this.maxMessageBytes) {
+      return this.endStream(call, messageTooLarge(call.method, 'a message', end - bodyStart, this.maxMessageBytes));
+    }
+    let message: unknown;
+    try {
+      message = unpackAt(buf, bodyStart, end);
+      const decode = call.entry.descriptor.decodeRequest;
+      if (decode !== undefined) message = decode(message);
+    } catch (error) {
+      return this.endStream(
+        call,
+        error instanceof RpcError
+          ? error
+          : new RpcError(Status.INVALID_ARGUMENT, `${call.method}: a message is not valid MessagePack`, {
+              reason: Reason.BadRequest,
+            }),
+      );
+    }
+    if (!stream.receive(message, end - bodyStart)) {
+      this.endStream(
+        call,
+        new RpcError(
+          Status.RESOURCE_EXHAUSTED,
+          `${call.method}: the client sent a message past the credit the server granted`,
+          {
+            reason: Reason.WindowExceeded,
+          },
+        ),
+      );
+    }
+  }
+
+  /** A client broke a stream's rules: the stream ends with `error` (its handler is cancelled), the connection stays. */
+  private endStream(call: ServerCall, error: RpcError): void {
+    if (call.done) return;
+    // Answered once its handler has stopped (a stream still queued: when it would have started).
+    call.cancel(error);
   }
 
   /**
@@ -328,32 +557,46 @@ export class Server implements ConnectionOwner {
     const level = cancelled ? 0 : compoundLevel(call.businessPriority, call.userPriority);
     const drop = this.admission.start(startedAt - call.arrivedAt, startedAt, level, call.entry.counters);
     if (cancelled) {
-      const expired = startedAt >= call.deadline;
-      if (expired) this.admission.reject('expired', call.entry.counters);
-      return this.answerError(
-        call,
-        expired ? Status.DEADLINE_EXCEEDED : Status.CANCELLED,
-        expired ? `${call.method}: the deadline passed while the request was queued` : `${call.method}: cancelled`,
-        expired ? 'expired' : 'cancelled',
-      );
+      if (startedAt >= call.deadline) {
+        this.admission.reject(Reason.Expired, call.entry.counters);
+        return this.answerError(
+          call,
+          Status.DEADLINE_EXCEEDED,
+          `${call.method}: the deadline passed while the request was queued`,
+          Reason.Expired,
+        );
+      }
+      // Whatever ended it while queued (the caller's CANCEL, or a stream rule it broke, such as
+      // message_too_large) is what it is answered with.
+      const cancellation = call.cancellationAt(startedAt)!;
+      return this.answerError(call, cancellation.status, cancellation.message, cancellation.reason);
     }
     if (drop !== null) {
-      return this.answerError(call, Status.RESOURCE_EXHAUSTED, drop === 'queue_delay' ? OVERLOADED_QUEUE_DELAY : OVERLOADED_LEVEL, drop);
+      return this.answerError(
+        call,
+        Status.RESOURCE_EXHAUSTED,
+        drop === Reason.QueueDelay ? OVERLOADED_QUEUE_DELAY : OVERLOADED_LEVEL,
+        drop,
+      );
     }
     let request: unknown;
     try {
       request = call.bodyStart < call.bodyEnd ? unpackAt(call.buf, call.bodyStart, call.bodyEnd) : undefined;
-      const decode = call.entry.descriptor.decodeRequest;
+      // The requests of a client or bidirectional stream come later, each decoded as it arrives.
+      const decode =
+        call.stream === null || call.entry.kind === 'server-stream' ? call.entry.descriptor.decodeRequest : undefined;
       if (decode !== undefined) request = decode(request);
     } catch (error) {
       const problem =
         error instanceof RpcError
           ? error
-          : new RpcError(Status.INVALID_ARGUMENT, `${call.method}: the request body is not valid MessagePack`);
-      return this.answerError(call, problem.status, problem.message, problem.reason ?? 'bad_request');
+          : new RpcError(Status.INVALID_ARGUMENT, `${call.method}: the request body is not valid MessagePack`, {
+              reason: Reason.BadRequest,
+            });
+      return this.answerError(call, problem.status, problem.message, problem.reason ?? Reason.BadRequest);
     }
     call.handlerRan = true;
-    void runInContext(call, invokeHandler, this, call, request);
+    void call.connection.handlerScope.run(call, invokeHandler, this, call, request);
     this.admission.ran(now() - startedAt);
   }
 
@@ -364,21 +607,28 @@ export class Server implements ConnectionOwner {
     // DEADLINE_EXCEEDED it is owed.
     const time = now();
     const cancellation = call.cancellationAt(time);
-    if (cancellation !== null) return this.answerError(call, cancellation.status, cancellation.message, cancellation.reason);
-    if (this.mayAnswer(call)) {
+    if (cancellation !== null)
+      return this.answerError(call, cancellation.status, cancellation.message, cancellation.reason);
+    if (call.claimAnswer()) {
       try {
         call.connection.writer.response(call.id, this.admissionLevel, result);
       } catch (error) {
+        // Nothing was written: the claimed answer is this error instead.
         debug('%s (trace %s): response cannot be encoded: %s', call.method, call.traceId, (error as Error).message);
-        return this.answerError(call, Status.INTERNAL, `${call.method}: the response could not be encoded`, 'bad_response');
+        call.connection.answerError(
+          call.id,
+          Status.INTERNAL,
+          `${call.method}: the response could not be encoded`,
+          Reason.BadResponse,
+        );
       }
     }
     this.finish(call, time);
   }
 
   /** @internal */
-  answerError(call: ServerCall, status: Status, message: string, reason?: string): void {
-    if (this.mayAnswer(call)) call.connection.answerError(call.id, status, message, reason);
+  answerError(call: ServerCall, status: Status, message: string, reason?: RpcError['reason']): void {
+    if (call.claimAnswer()) call.connection.answerError(call.id, status, message, reason);
     this.finish(call);
   }
 
@@ -399,15 +649,15 @@ export class Server implements ConnectionOwner {
     }
   }
 
-  /** A caller that cancelled, or a connection that is gone, gets no answer. */
-  private mayAnswer(call: ServerCall): boolean {
-    return !call.done && call.connection.state !== ConnectionState.Closed;
-  }
-
   private finish(call: ServerCall, time = now()): void {
     if (call.done) return;
     call.done = true;
-    if (call.startedAt > 0) this.admission.finish(time - call.arrivedAt, time, call.handlerRan ? time - call.startedAt : -1);
+    if (call.startedAt > 0) {
+      // A stream's length is the caller's choice, not a service time: it only frees its slot.
+      if (call.stream === null)
+        this.admission.finish(time - call.arrivedAt, time, call.handlerRan ? time - call.startedAt : -1);
+      else this.admission.streamFinished(time);
+    }
     call.end();
     call.connection.callFinished(call);
     call.connection.pauseIfBacklogged();
@@ -422,11 +672,11 @@ export class Server implements ConnectionOwner {
 const OVERLOADED_LEVEL = "the server is overloaded: this request's priority is below its admission level";
 const OVERLOADED_QUEUE_DELAY = 'the server is overloaded: the request waited too long in its queue';
 /** Shedding answers, packed once: rejecting from the header formats and packs nothing. */
-export const SHED_BY_LEVEL = packedError(Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, 'admission_level');
+export const SHED_BY_LEVEL = packedError(Status.RESOURCE_EXHAUSTED, OVERLOADED_LEVEL, Reason.AdmissionLevel);
 const SHED_QUEUE_FULL = packedError(
   Status.RESOURCE_EXHAUSTED,
   'the server is overloaded: its queue is full (maxQueueLength)',
-  'queue_full',
+  Reason.QueueFull,
 );
 
 function noop(): void {}
@@ -438,9 +688,17 @@ function startQueuedCall(this: Server, call: ServerCall, done: fastq.done): void
 
 async function invokeHandler(server: Server, call: ServerCall, request: unknown): Promise<void> {
   try {
-    const result = await call.entry.handler(request, call);
+    const stream = call.stream;
+    const result =
+      stream === null ? await call.entry.handler(request, call) : await stream.run(call.entry.handler, request, call);
     server.answer(call, result);
   } catch (thrown) {
+    // Past the deadline (or cancelled), what failed in the handler (a wait, a call downstream)
+    // failed because of it: the caller is owed the request's own DEADLINE_EXCEEDED (or CANCELLED),
+    // not the text of whatever was waiting in this process, as answer() does for a late result.
+    const cancellation = call.cancellationAt(now());
+    if (cancellation !== null)
+      return server.answerError(call, cancellation.status, cancellation.message, cancellation.reason);
     const error = RpcError.from(thrown, call.method);
     if (error !== thrown) debug('%s (trace %s) failed: %O', call.method, call.traceId, thrown);
     const message = error === thrown ? error.message : `${error.message} (trace ${call.traceId})`;
@@ -449,5 +707,5 @@ async function invokeHandler(server: Server, call: ServerCall, request: unknown)
 }
 
 function protocolError(message: string): RpcError {
-  return new RpcError(Status.INTERNAL, `protocol error: ${message}`, { reason: 'protocol_error' });
+  return new RpcError(Status.INTERNAL, `protocol error: ${message}`, { reason: Reason.ProtocolError });
 }

@@ -1,4 +1,10 @@
-import { createServer as createNetServer, connect as connectNet, isIP, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  connect as connectNet,
+  isIP,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { InvalidArgumentError } from '../errors.ts';
 import { knownKeys, optionNames } from '../options.ts';
@@ -40,7 +46,7 @@ function pemOption(name: string, value: unknown, required: boolean): Pem | undef
 function caOption(name: string, value: unknown): Pem | Pem[] | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) {
-    value.forEach((item, index) => pemOption(`${name}[${index}]`, item, true));
+    for (const [index, item] of value.entries()) pemOption(`${name}[${index}]`, item, true);
     return value as Pem[];
   }
   return pemOption(name, value, true);
@@ -65,11 +71,15 @@ export function serverTlsOption(value: unknown): ServerTlsOptions | undefined {
   if (requestCert !== undefined && typeof requestCert !== 'boolean') {
     throw new InvalidArgumentError(`tls.requestCert must be a boolean, got ${String(requestCert)}`);
   }
-  const options: ServerTlsOptions = { key: pemOption('tls.key', tls.key, true)!, cert: pemOption('tls.cert', tls.cert, true)! };
+  const options: ServerTlsOptions = {
+    key: pemOption('tls.key', tls.key, true)!,
+    cert: pemOption('tls.cert', tls.cert, true)!,
+  };
   const ca = caOption('tls.ca', tls.ca);
   if (ca !== undefined) options.ca = ca;
   if (requestCert === true) {
-    if (ca === undefined) throw new InvalidArgumentError('tls.requestCert needs tls.ca, the CA that client certificates must chain to');
+    if (ca === undefined)
+      throw new InvalidArgumentError('tls.requestCert needs tls.ca, the CA that client certificates must chain to');
     options.requestCert = true;
   }
   return options;
@@ -84,7 +94,8 @@ export function clientTlsOption(value: unknown): ClientTlsOptions | undefined {
   if (ca !== undefined) options.ca = ca;
   const cert = pemOption('tls.cert', tls.cert, false);
   const key = pemOption('tls.key', tls.key, false);
-  if ((cert === undefined) !== (key === undefined)) throw new InvalidArgumentError('tls.cert and tls.key go together: give both or neither');
+  if ((cert === undefined) !== (key === undefined))
+    throw new InvalidArgumentError('tls.cert and tls.key go together: give both or neither');
   if (cert !== undefined) options.cert = cert;
   if (key !== undefined) options.key = key;
   if (tls.servername !== undefined) {
@@ -101,11 +112,22 @@ export function clientTlsOption(value: unknown): ClientTlsOptions | undefined {
  * connections whose handshake finished, within `handshakeTimeoutMs`, and, with `requestCert`,
  * whose client certificate verified against `ca`).
  */
-export function createListener(tls: ServerTlsOptions | undefined, handshakeTimeoutMs: number, onSocket: (socket: Socket) => void): NetServer {
+export function createListener(
+  tls: ServerTlsOptions | undefined,
+  handshakeTimeoutMs: number,
+  onSocket: (socket: Socket) => void,
+): NetServer {
   if (tls === undefined) return createNetServer(onSocket);
   const requestCert = tls.requestCert === true;
   return createTlsServer(
-    { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert, rejectUnauthorized: requestCert, handshakeTimeout: handshakeTimeoutMs },
+    {
+      key: tls.key,
+      cert: tls.cert,
+      ca: tls.ca,
+      requestCert,
+      rejectUnauthorized: requestCert,
+      handshakeTimeout: handshakeTimeoutMs,
+    },
     onSocket,
   );
 }

@@ -32,7 +32,9 @@ if (tsx !== null) {
 } else if (existsSync(built)) {
   nodeArgs = ['--import', import.meta.resolve('../../dist/runtime/typescript-loader.js'), built];
 } else {
-  console.error(`corpc: ${root} has no build (dist/) and no development dependencies: run \`npm install\` there (it builds dist/)`);
+  console.error(
+    `corpc: ${root} has no build (dist/) and no development dependencies: run \`npm install\` there (it builds dist/)`,
+  );
   process.exit(1);
 }
 const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(2)], { stdio: 'inherit' });

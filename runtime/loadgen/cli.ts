@@ -31,7 +31,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let channel: Channel;
   try {
-    channel = createChannel(options.address, { connectionsPerEndpoint: options.connections, timeoutMs: options.timeoutMs });
+    channel = createChannel(options.address, {
+      connectionsPerEndpoint: options.connections,
+      timeoutMs: options.timeoutMs,
+      ...options.target,
+    });
   } catch (error) {
     console.error(`corpc bench: ${(error as Error).message}`);
     return 2;
@@ -44,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
         channel.call(target, body, callOptions);
     let problem = await preflight(sendTo(method), options, method);
     // Without a descriptor, `Svc/Get` may be registered as `Svc/get` (or the reverse): try it once.
-    const other = options.module === undefined && options.proto === undefined ? resolved.otherSpelling(method.path) : undefined;
+    const other =
+      options.module === undefined && options.proto === undefined ? resolved.otherSpelling(method.path) : undefined;
     if (problem?.status === Status.UNIMPLEMENTED && other !== undefined) {
       const alternative: MethodDescriptor = { name: other.slice(other.lastIndexOf('/') + 1), path: other };
       const second = await preflight(sendTo(alternative), options, alternative);
@@ -67,7 +72,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** One call first, not counted: a wrong method or an unreachable server is an error, not a report full of them. */
-async function preflight(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<{ status: number; message: string } | null> {
+async function preflight(
+  send: Send,
+  options: BenchOptions,
+  method: MethodDescriptor,
+): Promise<{ status: number; message: string } | null> {
   try {
     await send({ timeoutMs: Math.max(options.timeoutMs, 2000) });
     return null;
@@ -153,7 +162,11 @@ function runChart(report: RunReport): string {
       {
         title: 'rejected and failed, by status and reason',
         unit: 'req/s',
-        series: failures.map((key, i) => ({ label: key, color: REASON_COLORS[i % REASON_COLORS.length]!, values: t.map((s) => s.failed_per_s[key] ?? 0) })),
+        series: failures.map((key, i) => ({
+          label: key,
+          color: REASON_COLORS[i % REASON_COLORS.length]!,
+          values: t.map((s) => s.failed_per_s[key] ?? 0),
+        })),
       },
       latencyPanel('latency of OK requests', t),
     ],
@@ -163,8 +176,12 @@ function runChart(report: RunReport): string {
 async function ramp(send: Send, options: BenchOptions, method: MethodDescriptor): Promise<void> {
   const { from, to, step } = options.ramp!;
   const steps: RampStep[] = [];
-  console.log(`${method.path} on ${options.address}: ramp ${from}..${to} req/s by ${step}, ${options.durationMs! / 1000} s a step`);
-  console.log(`${'offered'.padStart(10)} ${'served'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(8)}`);
+  console.log(
+    `${method.path} on ${options.address}: ramp ${from}..${to} req/s by ${step}, ${options.durationMs! / 1000} s a step`,
+  );
+  console.log(
+    `${'offered'.padStart(10)} ${'served'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'errors'.padStart(8)}`,
+  );
   const rates = rampRates(from, to, step);
   for (let i = 0; i < rates.length; i++) {
     const progress = progressPrinter(options.quiet);
@@ -194,22 +211,30 @@ async function ramp(send: Send, options: BenchOptions, method: MethodDescriptor)
       : `knee: about ${Math.round(knee.rate)} req/s${knee.reason === null ? ' (not reached: every step kept up)' : ` (${knee.reason})`}`,
   );
   if (options.json !== undefined) {
-    writeFileSync(options.json, `${JSON.stringify({ target: options.address, method: method.path, steps, knee }, null, 2)}\n`);
+    writeFileSync(
+      options.json,
+      `${JSON.stringify({ target: options.address, method: method.path, steps, knee }, null, 2)}\n`,
+    );
   }
   if (options.svg !== undefined) {
     writeFileSync(
       options.svg,
-      lineChart(`${method.path}: ramp, knee ${knee.rate === null ? 'below the first step' : `≈ ${Math.round(knee.rate)} req/s`}`, 'offered req/s', steps.map((s) => s.offered), [
-        {
-          title: 'throughput',
-          unit: 'req/s',
-          series: [
-            { label: 'offered', color: '#999999', values: steps.map((s) => s.offered) },
-            { label: 'served', color: '#1f77b4', values: steps.map((s) => s.achieved) },
-          ],
-        },
-        latencyPanel('latency', steps),
-      ]),
+      lineChart(
+        `${method.path}: ramp, knee ${knee.rate === null ? 'below the first step' : `≈ ${Math.round(knee.rate)} req/s`}`,
+        'offered req/s',
+        steps.map((s) => s.offered),
+        [
+          {
+            title: 'throughput',
+            unit: 'req/s',
+            series: [
+              { label: 'offered', color: '#999999', values: steps.map((s) => s.offered) },
+              { label: 'served', color: '#1f77b4', values: steps.map((s) => s.achieved) },
+            ],
+          },
+          latencyPanel('latency', steps),
+        ],
+      ),
     );
   }
 }

@@ -1,4 +1,5 @@
-import { RpcError, Status, isStatus, statusName, type StatusName } from 'corpc';
+import { RpcError, Status, type StatusName } from 'corpc';
+import { isStatus, statusName } from 'corpc/internal';
 
 /**
  * Counts of finished requests by status, indexed by status number, and of failures by status and
@@ -11,7 +12,7 @@ export class Outcomes {
   private readonly reasons: (Map<string, number> | undefined)[] = [];
 
   add(status: number, reason = ''): void {
-    this.counts[status]++;
+    this.counts[status]!++;
     if (status === Status.OK) return;
     const byReason = (this.reasons[status] ??= new Map());
     byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
@@ -30,7 +31,8 @@ export class Outcomes {
   /** `{ OK: 9000, DEADLINE_EXCEEDED: 12 }`: the statuses seen, most frequent first. */
   toObject(): Partial<Record<StatusName, number>> {
     const entries: [StatusName, number][] = [];
-    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! > 0) entries.push([statusName(i), this.counts[i]!]);
+    for (let i = 0; i < this.counts.length; i++)
+      if (this.counts[i]! > 0) entries.push([statusName(i), this.counts[i]!]);
     entries.sort((a, b) => b[1] - a[1]);
     return Object.fromEntries(entries);
   }
@@ -40,7 +42,8 @@ export class Outcomes {
     const entries: [string, number][] = [];
     if (this.ok > 0) entries.push(['OK', this.ok]);
     this.reasons.forEach((byReason, status) => {
-      for (const [reason, n] of byReason ?? []) entries.push([reason === '' ? statusName(status) : `${statusName(status)} ${reason}`, n]);
+      for (const [reason, n] of byReason ?? [])
+        entries.push([reason === '' ? statusName(status) : `${statusName(status)} ${reason}`, n]);
     });
     entries.sort((a, b) => b[1] - a[1]);
     return Object.fromEntries(entries);

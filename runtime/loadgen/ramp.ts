@@ -36,7 +36,8 @@ export function findKnee(steps: readonly RampStep[]): Knee {
 function pastKnee(step: RampStep, baseP99: number): string | null {
   if (step.achieved < 0.95 * step.offered) return `only ${Math.round(step.achieved)} req/s served`;
   if (step.errors > 0.01 * step.sent) return `${((100 * step.errors) / step.sent).toFixed(1)} % errors`;
-  if (step.p99_ms > 1 && step.p99_ms > 5 * baseP99) return `p99 ${step.p99_ms.toFixed(2)} ms (first step: ${baseP99.toFixed(2)} ms)`;
+  if (step.p99_ms > 1 && step.p99_ms > 5 * baseP99)
+    return `p99 ${step.p99_ms.toFixed(2)} ms (first step: ${baseP99.toFixed(2)} ms)`;
   return null;
 }
 

@@ -52,7 +52,15 @@ export function buildReport(
   const priorities = measured.byBusiness.flatMap((tally, business) =>
     tally === undefined
       ? []
-      : [{ business, sent: tally.sent, ok: tally.outcomes.ok, ok_per_s: round(tally.outcomes.ok / seconds, 1), outcomes: tally.outcomes.byReason() }],
+      : [
+          {
+            business,
+            sent: tally.sent,
+            ok: tally.outcomes.ok,
+            ok_per_s: round(tally.outcomes.ok / seconds, 1),
+            outcomes: tally.outcomes.byReason(),
+          },
+        ],
   );
   return {
     target,
@@ -76,7 +84,9 @@ export function buildReport(
       requests_per_s: Math.round(s.rate),
       ok_per_s: Math.round(perSecond(s, s.ok)),
       errors: s.errors,
-      failed_per_s: Object.fromEntries(Object.entries(s.outcomes).flatMap(([key, n]) => (key === 'OK' ? [] : [[key, round(perSecond(s, n), 1)]]))),
+      failed_per_s: Object.fromEntries(
+        Object.entries(s.outcomes).flatMap(([key, n]) => (key === 'OK' ? [] : [[key, round(perSecond(s, n), 1)]])),
+      ),
       p50_ms: round(s.p50),
       p99_ms: round(s.p99),
     })),
@@ -87,16 +97,21 @@ export function buildReport(
 const perSecond = (s: IntervalStats, n: number): number => (s.completed === 0 ? 0 : (n * s.rate) / s.completed);
 
 const count = (value: number): string => Math.round(value).toLocaleString('en-US');
-const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(3));
+const ms = (value: number): string =>
+  value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(3);
 
 /** The end-of-run table. */
 export function formatReport(report: RunReport): string {
   const load =
-    report.mode === 'closed' ? `closed loop, ${report.concurrency} in flight` : `open loop, ${count(report.rate ?? 0)} req/s offered`;
+    report.mode === 'closed'
+      ? `closed loop, ${report.concurrency} in flight`
+      : `open loop, ${count(report.rate ?? 0)} req/s offered`;
   const l = report.latency_ms;
   const share = (n: number, of: number): string => `${((100 * n) / Math.max(1, of)).toFixed(2).padStart(6)} %`;
   const width = Math.max(20, ...Object.keys(report.outcomes_by_reason).map((k) => k.length));
-  const outcomeLines = Object.entries(report.outcomes_by_reason).map(([name, n]) => `  ${name.padEnd(width)} ${count(n).padStart(12)}  ${share(n, report.sent)}`);
+  const outcomeLines = Object.entries(report.outcomes_by_reason).map(
+    ([name, n]) => `  ${name.padEnd(width)} ${count(n).padStart(12)}  ${share(n, report.sent)}`,
+  );
   const accounted = Object.values(report.outcomes).reduce((sum, n) => sum + n, 0);
   const priorityLines =
     report.priorities === undefined

@@ -14,6 +14,8 @@ import { gatewayHandlers } from './handlers/gateway.ts';
 import { paymentsHandlers, socialHandlers } from './handlers/shared.ts';
 
 export default {
+  // `npx corpc list 127.0.0.1:7001` and `npx corpc call …` work against the demo.
+  reflection: true,
   example: { method: 'Gateway/Pay', body: { toUserId: 'u-7', cents: 250 } },
   units: [
     defineUnit({
@@ -26,6 +28,7 @@ export default {
           profiles: env.client(Profiles, 'profiles'),
           payments: env.client(Payments, 'payments'),
           social: env.client(Social, 'social'),
+          wallets: env.client(Wallets, 'wallets'),
         }),
     }),
     defineUnit({
@@ -39,11 +42,27 @@ export default {
       service: Social,
       port: 7202,
       handlers: (env) =>
-        socialHandlers(env.client(Accounts, 'accounts'), env.client(Profiles, 'profiles'), env.client(Messages, 'messages')),
+        socialHandlers(
+          env.client(Accounts, 'accounts'),
+          env.client(Profiles, 'profiles'),
+          env.client(Messages, 'messages'),
+        ),
     }),
     defineUnit({ name: 'accounts', service: Accounts, port: 7101, handlers: accountsHandlers }),
     defineUnit({ name: 'profiles', service: Profiles, port: 7102, handlers: profilesHandlers }),
-    defineUnit({ name: 'wallets', service: Wallets, port: 7103, defaults: { maxConcurrency: 4 }, handlers: walletsHandlers }),
-    defineUnit({ name: 'messages', service: Messages, port: 7104, defaults: { maxConcurrency: 2 }, handlers: messagesHandlers }),
+    defineUnit({
+      name: 'wallets',
+      service: Wallets,
+      port: 7103,
+      defaults: { maxConcurrency: 4 },
+      handlers: walletsHandlers,
+    }),
+    defineUnit({
+      name: 'messages',
+      service: Messages,
+      port: 7104,
+      defaults: { maxConcurrency: 2 },
+      handlers: messagesHandlers,
+    }),
   ],
 };

@@ -7,5 +7,7 @@ import { defineUnit } from 'corpc/runtime';
 import { Echo, echoHandlers } from './echo.ts';
 
 export default {
-  units: [defineUnit({ name: 'echo', service: Echo, port: 7000, handlers: (env) => echoHandlers(env.client(Echo, 'echo')) })],
+  units: [
+    defineUnit({ name: 'echo', service: Echo, port: 7000, handlers: (env) => echoHandlers(env.client(Echo, 'echo')) }),
+  ],
 };

@@ -27,7 +27,9 @@ let failed = 0;
 function run(command, args, { cwd = work, node = process.execPath, input } = {}) {
   const result = spawnSync(command, args, { cwd, env: envFor(node), encoding: 'utf8', input, timeout: 240_000 });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${result.status ?? result.signal}:\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(' ')} (in ${cwd}) exited with ${result.status ?? result.signal}:\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return result.stdout;
 }
@@ -59,7 +61,10 @@ function expect(condition, message) {
 function createProject(name, type, source) {
   const dir = join(work, name);
   mkdirSync(join(dir, 'proto'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, type }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, type }, null, 2),
+  );
   run('npm', ['install', '--no-audit', '--no-fund', source], { cwd: dir });
   cpSync(join(here, 'kv.proto'), join(dir, 'proto', 'kv.proto'));
   cpSync(join(here, 'src'), join(dir, 'src'), { recursive: true });
@@ -94,12 +99,16 @@ function createProject(name, type, source) {
 async function start(dir, node) {
   // What `npx corpc run` starts (node_modules/.bin/corpc), without npx between us and its exit
   // status; in its own process group, stopped as a terminal's Ctrl-C stops it: SIGINT to the group.
-  const child = spawn(join(dir, 'node_modules', '.bin', 'corpc'), ['run', 'src/service.ts', '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0'], {
-    cwd: dir,
-    env: envFor(node),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    join(dir, 'node_modules', '.bin', 'corpc'),
+    ['run', 'src/service.ts', '--workers', '1', '--port', '0', '--http-port', '0', '--admin-port', '0'],
+    {
+      cwd: dir,
+      env: envFor(node),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   child.stderr.on('data', (chunk) => (out += chunk));
@@ -131,7 +140,11 @@ async function start(dir, node) {
 }
 
 async function post(httpPort, path, body) {
-  const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -142,19 +155,50 @@ async function exercise(dir, node, { client = true } = {}) {
   try {
     if (client) {
       const script = readdirSync(join(dir, 'src')).find((file) => /^client\.m?ts$/.test(file));
-      const output = JSON.parse(run(node, ['--import', 'corpc/register', join('src', script), String(server.port)], { cwd: dir, node }));
-      expect(output.put.version === 1 && output.got.value === 'hello' && output.got.version === 1, `client: ${JSON.stringify(output)}`);
+      const output = JSON.parse(
+        run(node, ['--import', 'corpc/register', join('src', script), String(server.port)], { cwd: dir, node }),
+      );
+      expect(
+        output.put.version === 1 && output.got.value === 'hello' && output.got.version === 1,
+        `client: ${JSON.stringify(output)}`,
+      );
       expect(output.refused === 'INVALID_ARGUMENT', `a handler's RpcError reached the client as ${output.refused}`);
     }
     const good = await post(server.httpPort, '/KeyValue/Put', '{"key":"k","value":"v"}');
     expect(good.status === 200 && typeof good.body.version === 'number', `HTTP Put: ${JSON.stringify(good)}`);
     const refused = await post(server.httpPort, '/KeyValue/Put', '{"key":"","value":"v"}');
-    expect(refused.status === 400 && refused.body.code === 'INVALID_ARGUMENT', `HTTP Put with an empty key: ${JSON.stringify(refused)}`);
+    expect(
+      refused.status === 400 && refused.body.code === 'INVALID_ARGUMENT',
+      `HTTP Put with an empty key: ${JSON.stringify(refused)}`,
+    );
     const bad = await post(server.httpPort, '/KeyValue/Get', '{"key":5}');
-    expect(bad.status === 400 && /field "key" must be a string/.test(bad.body.message), `HTTP bad body: ${JSON.stringify(bad)}`);
+    expect(
+      bad.status === 400 && /field "key" must be a string/.test(bad.body.message),
+      `HTTP bad body: ${JSON.stringify(bad)}`,
+    );
     if (client) {
-      for (const flag of [['--module', 'src/generated/kv.ts'], ['--proto', 'proto/kv.proto']]) {
-        const report = run('npx', ['corpc', 'bench', `127.0.0.1:${server.port}`, 'kv.KeyValue/Put', ...flag, '-n', '200', '-c', '4', '-q', '-D', '{"key":"b","value":"x"}'], { cwd: dir, node });
+      for (const flag of [
+        ['--module', 'src/generated/kv.ts'],
+        ['--proto', 'proto/kv.proto'],
+      ]) {
+        const report = run(
+          'npx',
+          [
+            'corpc',
+            'bench',
+            `127.0.0.1:${server.port}`,
+            'kv.KeyValue/Put',
+            ...flag,
+            '-n',
+            '200',
+            '-c',
+            '4',
+            '-q',
+            '-D',
+            '{"key":"b","value":"x"}',
+          ],
+          { cwd: dir, node },
+        );
         expect(/200/.test(report), `corpc bench ${flag[0]}: ${report}`);
       }
     }
@@ -167,7 +211,10 @@ async function exercise(dir, node, { client = true } = {}) {
 }
 
 console.log(`consumer test in ${work}`);
-const tarball = join(work, run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: repo }).trim().split('\n').pop());
+const tarball = join(
+  work,
+  run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: repo }).trim().split('\n').pop(),
+);
 // One TypeScript (the current release) and one @types/node for every project, found by walking up.
 run('npm', ['install', '--no-audit', '--no-fund', '--no-save', 'typescript@latest', '@types/node@24']);
 const tsc = join(work, 'node_modules', '.bin', 'tsc');
@@ -175,22 +222,49 @@ const typescript = run(tsc, ['--version']).trim();
 
 for (const type of ['module', 'commonjs']) {
   let dir = null;
-  await check(`${type} project: install the tarball, corpc gen, tsc (${typescript}, strict, skipLibCheck: false)`, async () => {
-    dir = createProject(type === 'module' ? 'esm' : 'cjs', type, tarball);
-    run(tsc, ['-p', '.'], { cwd: dir });
-  });
+  await check(
+    `${type} project: install the tarball, corpc gen, tsc (${typescript}, strict, skipLibCheck: false)`,
+    async () => {
+      dir = createProject(type === 'module' ? 'esm' : 'cjs', type, tarball);
+      run(tsc, ['-p', '.'], { cwd: dir });
+    },
+  );
   for (const node of nodes) {
     const version = run(node, ['--version']).trim();
-    await check(`${type} project on Node ${version}: corpc run, a client, HTTP, a bad body, corpc bench, stop`, async () => {
-      expect(dir !== null, 'no project');
-      await exercise(dir, node);
-      if (type === 'commonjs') {
-        const required = JSON.parse(run(node, ['src/require.cjs'], { cwd: dir, node }));
-        expect(required.same && required.status === 3, `require('corpc'): ${JSON.stringify(required)}`);
-      }
-    });
+    await check(
+      `${type} project on Node ${version}: corpc run, a client, HTTP, a bad body, corpc bench, stop`,
+      async () => {
+        expect(dir !== null, 'no project');
+        await exercise(dir, node);
+        if (type === 'commonjs') {
+          const required = JSON.parse(run(node, ['src/require.cjs'], { cwd: dir, node }));
+          expect(required.same && required.status === 3, `require('corpc'): ${JSON.stringify(required)}`);
+        }
+      },
+    );
   }
 }
+
+await check(
+  'corpc/opentelemetry: without @opentelemetry/api only it fails to load; with it, it type-checks and traces calls',
+  async () => {
+    const dir = join(work, 'esm');
+    // The API is an optional peer dependency, and corpc itself never loads it. (prom-client, which
+    // corpc's runtime uses, depends on it, so npm installs it anyway: take it away to see.)
+    rmSync(join(dir, 'node_modules', '@opentelemetry', 'api'), { recursive: true, force: true });
+    const probe =
+      "await import('corpc'); try { await import('corpc/opentelemetry'); console.log('loaded'); } catch (error) { console.log(error.code, error.message); }";
+    const missing = run(process.execPath, ['--input-type=module', '-e', probe], { cwd: dir });
+    expect(/^ERR_MODULE_NOT_FOUND .*'@opentelemetry\/api'/.test(missing), `without @opentelemetry/api: ${missing}`);
+    run('npm', ['install', '--no-audit', '--no-fund', '@opentelemetry/api@1'], { cwd: dir });
+    cpSync(join(here, 'traced.ts'), join(dir, 'src', 'traced.ts'));
+    run(tsc, ['-p', '.'], { cwd: dir });
+    const got = JSON.parse(
+      run(process.execPath, ['--import', 'corpc/register', join('src', 'traced.ts')], { cwd: dir }),
+    );
+    expect(got.value === 'value of k', `a traced call: ${JSON.stringify(got)}`);
+  },
+);
 
 await check('installed from a checkout (npm install <path>): corpc gen and run', async () => {
   await exercise(createProject('checkout', 'module', repo), process.execPath, { client: false });

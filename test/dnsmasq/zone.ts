@@ -25,7 +25,8 @@ export function dnsmasqConfig(): string {
   for (const [name, records] of Object.entries(ZONE)) {
     const addresses = [...(records.A ?? []), ...(records.AAAA ?? [])];
     if (addresses.length > 0) for (const address of addresses) lines.push(`host-record=${name},${address}`);
-    for (const srv of records.SRV ?? []) lines.push(`srv-host=${name},${srv.target},${srv.port},${srv.priority},${srv.weight}`);
+    for (const srv of records.SRV ?? [])
+      lines.push(`srv-host=${name},${srv.target},${srv.port},${srv.priority},${srv.weight}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

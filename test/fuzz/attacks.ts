@@ -53,24 +53,44 @@ const hostileMsgpack: fc.Arbitrary<Buffer> = fc.oneof(
   fc.anything({ maxDepth: 4 }).map(pack),
   // ext types (fixext 1..16, ext 8): Error 0x65, RegExp 0x78, Set 0x73, structured-clone pointers 0x69/0x70, bundles 0x62, dates -1
   fc
-    .tuple(fc.constantFrom(0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xc7), fc.constantFrom(0x65, 0x78, 0x73, 0x69, 0x70, 0x62, 0x42, 0x74, 0xff, 0x00, 0x01), fc.uint8Array({ maxLength: 24 }))
+    .tuple(
+      fc.constantFrom(0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xc7),
+      fc.constantFrom(0x65, 0x78, 0x73, 0x69, 0x70, 0x62, 0x42, 0x74, 0xff, 0x00, 0x01),
+      fc.uint8Array({ maxLength: 24 }),
+    )
     .map(([marker, type, payload]) =>
-      marker === 0xc7 ? Buffer.from([marker, payload.length, type, ...payload]) : Buffer.from([marker, type, ...payload])),
+      marker === 0xc7
+        ? Buffer.from([marker, payload.length, type, ...payload])
+        : Buffer.from([marker, type, ...payload]),
+    ),
   fc.constantFrom(
     Buffer.from([0xd4, 0x65, 0x92, 0xa9, ...Buffer.from('__proto__'), 0xa1, 0x78]),
     Buffer.from([0xc7, 0x06, 0x78, 0x92, 0xa3, ...Buffer.from('(a+'), 0xa0]),
-    pack(new Map<unknown, unknown>([['__proto__', { polluted: true }], ['constructor', { prototype: 1 }]])),
+    pack(
+      new Map<unknown, unknown>([
+        ['__proto__', { polluted: true }],
+        ['constructor', { prototype: 1 }],
+      ]),
+    ),
   ),
   // declared lengths far beyond the bytes present: array32, map32, str32, bin32, ext32
-  fc.tuple(fc.constantFrom(0xdd, 0xdf, 0xdb, 0xc6, 0xc9), fc.integer({ min: 0x10000, max: 0xffffffff })).map(([marker, length]) => {
-    const out = Buffer.alloc(5);
-    out[0] = marker;
-    out.writeUInt32BE(length, 1);
-    return out;
-  }),
+  fc
+    .tuple(fc.constantFrom(0xdd, 0xdf, 0xdb, 0xc6, 0xc9), fc.integer({ min: 0x10000, max: 0xffffffff }))
+    .map(([marker, length]) => {
+      const out = Buffer.alloc(5);
+      out[0] = marker;
+      out.writeUInt32BE(length, 1);
+      return out;
+    }),
   // nesting far deeper than any stack: fixarray(1) or fixmap(1) repeated
-  fc.tuple(fc.constantFrom(0x91, 0x81), fc.integer({ min: 1000, max: 20_000 })).map(([marker, depth]) =>
-    Buffer.alloc(depth * (marker === 0x81 ? 2 : 1), marker === 0x81 ? Buffer.from([0x81, 0xa0]) : Buffer.from([0x91]))),
+  fc
+    .tuple(fc.constantFrom(0x91, 0x81), fc.integer({ min: 1000, max: 20_000 }))
+    .map(([marker, depth]) =>
+      Buffer.alloc(
+        depth * (marker === 0x81 ? 2 : 1),
+        marker === 0x81 ? Buffer.from([0x81, 0xa0]) : Buffer.from([0x91]),
+      ),
+    ),
 );
 
 /** A header with one field replaced by something of any type. */
@@ -85,7 +105,14 @@ const wrongHeaderField: fc.Arbitrary<Buffer> = fc
   });
 
 const metadataAttack: fc.Arbitrary<Buffer> = fc
-  .dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'corpc-priority-sig')), fc.anything({ maxDepth: 1 }), { maxKeys: 6 })
+  .dictionary(
+    fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'corpc-priority-sig'),
+    ),
+    fc.anything({ maxDepth: 1 }),
+    { maxKeys: 6 },
+  )
   .map((metadata) => {
     const header = validHeader();
     header[5] = new Map(Object.entries(metadata));
@@ -96,25 +123,40 @@ const id = fc.integer({ min: 0, max: 0xffffffff });
 
 /** One frame after a valid preface. */
 const hostileFrame: fc.Arbitrary<Buffer> = fc.oneof(
-  fc.tuple(id, fc.oneof(hostileMsgpack, wrongHeaderField, metadataAttack)).map(([i, header]) => frame(FrameKind.REQUEST, i, requestFields(header))),
-  fc.tuple(id, hostileMsgpack).map(([i, body]) => frame(FrameKind.REQUEST, i, requestFields(pack(validHeader()), body))),
-  fc.tuple(id, fc.oneof(hostileMsgpack, fc.constant(pack(validHeader()))), fc.integer({ min: 0, max: 0xffff })).map(([i, header, declared]) => {
-    // a header length that disagrees with the header
-    const fields = requestFields(header);
-    fields.writeUInt16BE(declared, 0);
-    return frame(FrameKind.REQUEST, i, fields);
-  }),
+  fc
+    .tuple(id, fc.oneof(hostileMsgpack, wrongHeaderField, metadataAttack))
+    .map(([i, header]) => frame(FrameKind.REQUEST, i, requestFields(header))),
+  fc
+    .tuple(id, hostileMsgpack)
+    .map(([i, body]) => frame(FrameKind.REQUEST, i, requestFields(pack(validHeader()), body))),
+  fc
+    .tuple(id, fc.oneof(hostileMsgpack, fc.constant(pack(validHeader()))), fc.integer({ min: 0, max: 0xffff }))
+    .map(([i, header, declared]) => {
+      // a header length that disagrees with the header
+      const fields = requestFields(header);
+      fields.writeUInt16BE(declared, 0);
+      return frame(FrameKind.REQUEST, i, fields);
+    }),
   // every frame kind (known or not) with random fields, including the ones a client may not send
-  fc.tuple(fc.integer({ min: 0, max: 255 }), id, fc.uint8Array({ maxLength: 32 })).map(([kind, i, fields]) => frame(kind, i, fields)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 255 }), id, fc.uint8Array({ maxLength: 32 }))
+    .map(([kind, i, fields]) => frame(kind, i, fields)),
   // known kinds with fields too short for what the kind carries
-  fc.tuple(fc.integer({ min: 1, max: 7 }), id, fc.uint8Array({ maxLength: 2 })).map(([kind, i, fields]) => frame(kind, i, fields)),
+  fc
+    .tuple(fc.integer({ min: 1, max: 7 }), id, fc.uint8Array({ maxLength: 2 }))
+    .map(([kind, i, fields]) => frame(kind, i, fields)),
   // a length prefix that lies: huge (beyond the limit, up to 2^32-1, "negative" as i32), or shorter than a frame header
-  fc.tuple(fc.oneof(fc.integer({ min: FUZZ_MAX_FRAME_BYTES + 1, max: 0xffffffff }), fc.integer({ min: 0, max: 4 })), fc.uint8Array({ maxLength: 16 })).map(([length, tail]) => {
-    const out = Buffer.alloc(4 + tail.length);
-    out.writeUInt32BE(length, 0);
-    out.set(tail, 4);
-    return out;
-  }),
+  fc
+    .tuple(
+      fc.oneof(fc.integer({ min: FUZZ_MAX_FRAME_BYTES + 1, max: 0xffffffff }), fc.integer({ min: 0, max: 4 })),
+      fc.uint8Array({ maxLength: 16 }),
+    )
+    .map(([length, tail]) => {
+      const out = Buffer.alloc(4 + tail.length);
+      out.writeUInt32BE(length, 0);
+      out.set(tail, 4);
+      return out;
+    }),
   // a valid request, then cut short
   fc.tuple(id, fc.nat()).map(([i, cut]) => {
     const whole = frame(FrameKind.REQUEST, i, requestFields(pack(validHeader()), pack({ text: 'x' })));
@@ -129,14 +171,26 @@ export const attackArbitrary: fc.Arbitrary<Attack> = fc
     fc.oneof(
       { weight: 8, arbitrary: fc.constant(PREFACE) },
       { weight: 1, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 12 }).map((bytes) => Buffer.from(bytes)) },
-      { weight: 1, arbitrary: fc.constantFrom(Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.from('PRI * HTTP/2.0\r\n'), Buffer.from([0x16, 3, 1, 0, 0, 0, 0, 0]), Buffer.from([0x43, 0x4f, 0x52, 0x50, 0x43, 0, 9, 0])) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+          Buffer.from('PRI * HTTP/2.0\r\n'),
+          Buffer.from([0x16, 3, 1, 0, 0, 0, 0, 0]),
+          Buffer.from([0x43, 0x4f, 0x52, 0x50, 0x43, 0, 9, 0]),
+        ),
+      },
     ),
     fc.array(hostileFrame, { minLength: 1, maxLength: 4 }),
     fc.array(fc.nat(), { maxLength: 4 }),
   )
   .map(([preface, frames, cuts]) => {
     const bytes = Buffer.concat([preface, ...frames]);
-    return { name: 'attack', bytes, cuts: [...new Set(cuts.map((cut) => cut % Math.max(1, bytes.length)))].sort((a, b) => a - b) };
+    return {
+      name: 'attack',
+      bytes,
+      cuts: [...new Set(cuts.map((cut) => cut % Math.max(1, bytes.length)))].sort((a, b) => a - b),
+    };
   });
 
 /** What one attack led to. `finding` is set when the server misbehaved. */
@@ -189,7 +243,8 @@ function judge(received: Buffer, closedByServer: boolean): Outcome {
   let goaway: string | null = null;
   let answers = 0;
   let finding: string | null = null;
-  if (received.length >= PREFACE.length && !received.subarray(0, PREFACE.length).equals(PREFACE)) finding = 'the server did not send its preface';
+  if (received.length >= PREFACE.length && !received.subarray(0, PREFACE.length).equals(PREFACE))
+    finding = 'the server did not send its preface';
   let offset = PREFACE.length;
   while (offset + 9 <= received.length) {
     const length = received.readUInt32BE(offset);
@@ -208,7 +263,8 @@ function judge(received: Buffer, closedByServer: boolean): Outcome {
     }
     offset = end;
   }
-  if (closedByServer && goaway === null && finding === null) finding = 'the server closed the connection without a GOAWAY saying why';
+  if (closedByServer && goaway === null && finding === null)
+    finding = 'the server closed the connection without a GOAWAY saying why';
   return { closedByServer, goaway, answers, finding };
 }
 

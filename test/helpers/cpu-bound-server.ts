@@ -31,7 +31,9 @@ if (process.argv[1]?.endsWith('cpu-bound-server.ts')) {
   });
   const { port } = await server.listen({ port: 0 });
   if (process.argv.includes('--light')) {
-    const light = createServer({ admission: { windowMs: 100 } }).addService(Light, { ping: async () => ({ ok: true as const }) });
+    const light = createServer({ admission: { windowMs: 100 } }).addService(Light, {
+      ping: async () => ({ ok: true as const }),
+    });
     console.log(`ports ${port} ${(await light.listen({ port: 0 })).port}`);
   } else {
     console.log(`port ${port}`);

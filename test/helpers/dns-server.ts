@@ -96,15 +96,21 @@ export class DnsServer {
     const answers: dnsPacket.Answer[] = [];
     if (records !== undefined) {
       const ttl = records.ttl ?? 60;
-      if (question.type === 'A') for (const data of records.A ?? []) answers.push({ type: 'A', name: question.name, ttl, data });
-      if (question.type === 'AAAA') for (const data of records.AAAA ?? []) answers.push({ type: 'AAAA', name: question.name, ttl, data });
-      if (question.type === 'SRV') for (const data of records.SRV ?? []) answers.push({ type: 'SRV', name: question.name, ttl, data });
+      if (question.type === 'A')
+        for (const data of records.A ?? []) answers.push({ type: 'A', name: question.name, ttl, data });
+      if (question.type === 'AAAA')
+        for (const data of records.AAAA ?? []) answers.push({ type: 'AAAA', name: question.name, ttl, data });
+      if (question.type === 'SRV')
+        for (const data of records.SRV ?? []) answers.push({ type: 'SRV', name: question.name, ttl, data });
     }
     const NXDOMAIN = 3;
     const reply = dnsPacket.encode({
       type: 'response',
       id: query.id ?? 0,
-      flags: dnsPacket.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | (records === undefined ? NXDOMAIN : 0),
+      flags:
+        dnsPacket.AUTHORITATIVE_ANSWER |
+        ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) |
+        (records === undefined ? NXDOMAIN : 0),
       questions: [question],
       answers,
     });

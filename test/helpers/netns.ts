@@ -15,7 +15,8 @@ export interface Host {
 
 function ip(...args: string[]): void {
   const result = spawnSync('ip', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`ip ${args.join(' ')}: ${(result.stderr || result.error?.message || '').trim()}`);
+  if (result.status !== 0)
+    throw new Error(`ip ${args.join(' ')}: ${(result.stderr || result.error?.message || '').trim()}`);
 }
 
 /** Null when namespaces work here, else the reason they do not. */
@@ -71,7 +72,11 @@ export function removeHosts(hosts: Host[]): void {
 
 /** Runs a TypeScript file inside a host's namespace, with the tests' loader. */
 export function spawnTsIn(host: Host, file: string, args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', host.namespace, process.execPath, '--conditions=corpc-source', '--import', 'tsx', file, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  return spawn(
+    'ip',
+    ['netns', 'exec', host.namespace, process.execPath, '--conditions=corpc-source', '--import', 'tsx', file, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
 }

@@ -40,7 +40,9 @@ result.lookupWhileLookupsHang = { answer: other, hangingSettled };
 const dir = await mkdtemp(join(tmpdir(), 'corpc-pool-'));
 const fifos = [join(dir, 'a'), join(dir, 'b')];
 execFileSync('mkfifo', fifos);
-const holders = fifos.map((fifo) => new Promise<number>((resolve, reject) => open(fifo, 'r', (e, fd) => (e ? reject(e) : resolve(fd)))));
+const holders = fifos.map(
+  (fifo) => new Promise<number>((resolve, reject) => open(fifo, 'r', (e, fd) => (e ? reject(e) : resolve(fd)))),
+);
 await new Promise((resolve) => setTimeout(resolve, 50));
 let lookupDone = false;
 let fsDone = false;

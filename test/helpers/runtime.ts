@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A `corpc run` process group started by a test, with the ports it printed. */
+/** `corpc run`'s three listening ports, each on a free one the system picks. */
+export const FREE_PORTS = ['--port', '0', '--http-port', '0', '--admin-port', '0'];
+
 export interface RunningRuntime {
   child: ChildProcess;
   /** Unit name → port. */
@@ -28,7 +31,14 @@ export async function startRuntime(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; command?: string[] } = {},
 ): Promise<RunningRuntime> {
-  const command = options.command ?? [process.execPath, '--conditions=corpc-source', '--import', 'tsx', 'runtime/cli.ts', 'run'];
+  const command = options.command ?? [
+    process.execPath,
+    '--conditions=corpc-source',
+    '--import',
+    'tsx',
+    'runtime/cli.ts',
+    'run',
+  ];
   const child = spawn(command[0]!, [...command.slice(1), ...args], {
     cwd: root,
     env: { ...process.env, CORPC_LOG_LEVEL: 'warn', ...options.env },

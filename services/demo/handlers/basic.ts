@@ -46,7 +46,8 @@ export function walletsHandlers(): ServiceHandlers<typeof Wallets> {
       if (cents <= 0) throw new RpcError(Status.INVALID_ARGUMENT, `cents must be positive, got ${cents}`);
       await work(serviceTimeMs.transfer);
       const from = balanceOf(fromUserId);
-      if (from < cents) throw new RpcError(Status.FAILED_PRECONDITION, `insufficient funds: balance ${from}, transfer ${cents}`);
+      if (from < cents)
+        throw new RpcError(Status.FAILED_PRECONDITION, `insufficient funds: balance ${from}, transfer ${cents}`);
       balances.set(fromUserId, from - cents);
       balances.set(toUserId, balanceOf(toUserId) + cents);
       return { transferId: `t-${process.pid}-${++transfers}`, balanceCents: from - cents };

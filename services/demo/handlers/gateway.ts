@@ -1,5 +1,5 @@
-import { RpcError, Status, context, type ServiceClient, type ServiceHandlers } from 'corpc';
-import type { Accounts, Profiles } from '../../generated/basic.ts';
+import { RpcError, Status, context, sleep, type ServiceClient, type ServiceHandlers } from 'corpc';
+import type { Accounts, Profiles, Wallets } from '../../generated/basic.ts';
 import type { Gateway } from '../../generated/entry.ts';
 import type { Payments, Social } from '../../generated/shared.ts';
 
@@ -22,11 +22,15 @@ export function gatewayHandlers(clients: {
   profiles: ServiceClient<typeof Profiles>;
   payments: ServiceClient<typeof Payments>;
   social: ServiceClient<typeof Social>;
+  wallets: ServiceClient<typeof Wallets>;
 }): ServiceHandlers<typeof Gateway> {
-  const { accounts, profiles, payments, social } = clients;
+  const { accounts, profiles, payments, social, wallets } = clients;
   return {
     async login({ userId, password }) {
-      const [check, profile] = await Promise.all([accounts.checkPassword({ userId, password }), profiles.getProfile({ userId })]);
+      const [check, profile] = await Promise.all([
+        accounts.checkPassword({ userId, password }),
+        profiles.getProfile({ userId }),
+      ]);
       if (!check.ok) throw new RpcError(Status.PERMISSION_DENIED, 'wrong user id or password');
       return { session: `s-${context().traceId}`, displayName: profile.displayName };
     },
@@ -38,6 +42,15 @@ export function gatewayHandlers(clients: {
     },
     async postFeed({ text }) {
       return social.post({ userId: callerId(), text });
+    },
+    // A stream is a loop: each balance is a call made inside the stream's context (its deadline,
+    // priorities and user), and sleep() ends with the stream when the caller leaves.
+    async *watchBalance({ intervalMs, count }) {
+      const userId = callerId();
+      for (let sent = 0; count === 0 || sent < count; sent++) {
+        if (sent > 0) await sleep(intervalMs > 0 ? intervalMs : 1000);
+        yield await wallets.getBalance({ userId });
+      }
     },
   };
 }

@@ -16,7 +16,8 @@ export function paymentsHandlers(
         wallets.getBalance({ userId: fromUserId }),
       ]);
       if (!from.active || !to.active) throw new RpcError(Status.FAILED_PRECONDITION, 'both accounts must be active');
-      if (balance.cents < cents) throw new RpcError(Status.FAILED_PRECONDITION, `insufficient funds: balance ${balance.cents}`);
+      if (balance.cents < cents)
+        throw new RpcError(Status.FAILED_PRECONDITION, `insufficient funds: balance ${balance.cents}`);
       return wallets.transfer({ fromUserId, toUserId, cents });
     },
   };
@@ -29,7 +30,10 @@ export function socialHandlers(
 ): ServiceHandlers<typeof Social> {
   return {
     async deliver({ fromUserId, toUserId, text }) {
-      const [recipient] = await Promise.all([accounts.getAccount({ userId: toUserId }), profiles.getProfile({ userId: toUserId })]);
+      const [recipient] = await Promise.all([
+        accounts.getAccount({ userId: toUserId }),
+        profiles.getProfile({ userId: toUserId }),
+      ]);
       if (!recipient.active) throw new RpcError(Status.NOT_FOUND, `no active user ${toUserId}`);
       return messages.storeMessage({ fromUserId, toUserId, text });
     },

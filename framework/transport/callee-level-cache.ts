@@ -9,14 +9,15 @@ import { ADMIT_ALL } from '../priority.ts';
 export const PROBE_INTERVAL_MS = 100;
 
 /**
- * What a caller remembers of one callee's admission level (DAGOR's collaborative admission):
+ * The client's copy of one callee's admission level, as that callee last reported it (DAGOR's
+ * collaborative admission; the callee's own level lives in admission/controller.ts):
  * every answer refreshes it; a call above it is shed locally, before any byte is sent. Two things
  * keep a low level from locking lower priorities out once the callee has room again:
  * - a probe: every `PROBE_INTERVAL_MS`, one call that the level would shed goes out (`probe()`);
  * - expiry: a level that no answer has refreshed for `ttlMs` goes back to "admit all".
  * (Answers to the calls still admitted refresh the level too, and carry the callee's raises.)
  */
-export class CallerLevel {
+export class CalleeLevelCache {
   level = ADMIT_ALL;
   private refreshedAt = 0;
   private probedAt = -Infinity;

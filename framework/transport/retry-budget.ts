@@ -7,7 +7,7 @@ import { BUSINESS_LEVELS } from '../priority.ts';
  * most `ratio` of successful calls (plus a small burst), and each business priority pays for its
  * own: during a spike the rejections of the least important calls, which are many, cannot use up
  * the retries of the most important ones. Which failures are worth a retry is the channel's
- * decision (see Channel.attemptFailed).
+ * decision (see retry-rules.ts).
  */
 export class RetryBudget {
   private readonly tokens: Float64Array;
