@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { type RpcError, createClient } from 'corpc';
 import { Echo } from '../services/echo/echo.ts';
 import { makeHosts, netnsUnavailable, removeHosts, setLink, spawnTsIn } from './helpers/netns.ts';
-import { delay, stopChild, waitForLine } from './helpers/servers.ts';
+import { eventually } from './helpers/eventually.ts';
+import { stopChild, waitForLine } from './helpers/servers.ts';
 import { scopedTest } from './helpers/scope.ts';
 
 const unavailable = netnsUnavailable();
@@ -31,19 +32,11 @@ scopedTest(
     });
     const states = (): Record<string, string> =>
       Object.fromEntries(client.channel.endpoints().map((e) => [e.address, e.state]));
-    // Polls until `address` is ready: a connection in a new namespace can take a moment to come up
-    // on a loaded machine, and round-robin serves calls from the first ready host meanwhile.
-    const untilReady = async (address: string): Promise<boolean> => {
-      for (let i = 0; i < 100; i++) {
-        if (states()[address] === 'ready') return true;
-        await delay(50);
-      }
-      return false;
-    };
     try {
       for (let i = 0; i < 10; i++) await client.echo({ text: 'warm' });
-      for (const address of addresses)
-        assert.ok(await untilReady(address), `both hosts in rotation (${JSON.stringify(states())})`);
+      // A connection can take a moment to come up on a loaded machine, and round-robin serves the
+      // warm-up calls from the first ready host meanwhile.
+      await eventually('both hosts in rotation', () => Object.values(states()).every((state) => state === 'ready'));
 
       setLink(hosts[0]!, 'down');
       const started = performance.now();
@@ -60,7 +53,7 @@ scopedTest(
         assert.equal(await client.echo({ text: `over ${i}` }, { timeoutMs: 1000 }), { text: `over ${i}` });
 
       setLink(hosts[0]!, 'up');
-      assert.ok(await untilReady(addresses[0]!), `the host is back in rotation (${JSON.stringify(states())})`);
+      await eventually('the host back in rotation', () => states()[addresses[0]!] === 'ready');
       for (let i = 0; i < 10; i++) await client.echo({ text: `again ${i}` }, { timeoutMs: 1000 });
     } finally {
       client.destroy();
