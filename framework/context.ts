@@ -28,6 +28,11 @@ const storage = new AsyncLocalStorage<RequestContext>();
 const tracePrefix = randomBytes(6).toString('hex');
 let traceSequence = 0;
 
+/** @internal Counts the time a handler waited for the event loop after an `await` as its queuing time. */
+export interface LoopWaits {
+  waitedForLoop(ms: number): void;
+}
+
 // The shared wheel holds contexts as TimerEntry values (checked where they are added); no
 // `implements` clause, because the declarations leave those members out (internal).
 export class RequestContext {
@@ -86,6 +91,15 @@ export class RequestContext {
    */
   get queuingMs(): number {
     return 0;
+  }
+
+  /** @internal
+   * Where the time this request's handler waits for the event loop after an `await` counts as
+   * queuing time (the admission controller of the server serving it), or null for a context made
+   * in this process (loop-turn.ts, `resumeQueue`).
+   */
+  loopWaits(): LoopWaits | null {
+    return null;
   }
 
   /** True once the caller cancelled or the deadline passed. */

@@ -282,6 +282,15 @@ export class AdmissionController {
     return Reason.QueueDelay;
   }
 
+  /** @internal
+   * A running handler waited `ms` for the event loop to deliver a downstream answer it awaited
+   * (loop-turn.ts, `resumeQueue`): queuing time as surely as a wait before its start, so it counts
+   * in the window's queuing time (per started request), not as a sample of its own.
+   */
+  waitedForLoop(ms: number): void {
+    this.queueSum += ms;
+  }
+
   /** @internal A started request's handler held the event loop for `busyMs` (decode + its synchronous part). */
   ran(busyMs: number): void {
     this.loopShare.busyMs += busyMs;

@@ -170,8 +170,13 @@ export class DagorPolicy implements AdmissionPolicy {
     this.overloaded = delayMs > thresholdMs;
     if (this.overloaded) {
       this.calmWindows = 0;
-      // What the handlers actually ran (requests dropped at dequeue left the queue at no cost).
-      const ran = window.started - window.dropped;
+      // What the handlers actually ran (requests dropped at dequeue left the queue at no cost); of
+      // a handler that awaits a downstream call and then computes, what it finished: its start is
+      // cheap, and what bounds it is its work after the await, which waits for the loop
+      // (loop-turn.ts, resumeQueue). Streams are not counted as answered, so without answers the
+      // starts stand.
+      const started = window.started - window.dropped;
+      const ran = window.ran > 0 ? Math.min(started, window.ran) : started;
       // The backlog beyond what the threshold allows: (average queuing - threshold) × service rate.
       const excess = o.detection === 'queuing' ? ((delayMs - o.queuingThresholdMs) / durationMs) * ran : 0;
       // Draining: the queue (drops included) shrinks by at least that backlog per window, so the

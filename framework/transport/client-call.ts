@@ -6,6 +6,7 @@ import { FrameKind } from '../protocol/index.ts';
 import type { MethodDescriptor } from '../service.ts';
 import type { ClientStream } from '../streams/client-stream.ts';
 import type { ClientConnection } from './client-connection.ts';
+import { type Resumable, resumeQueue } from './loop-turn.ts';
 
 /** Where a call goes back to when an attempt fails: the channel, which may send it again. */
 export interface CallOwner {
@@ -20,8 +21,9 @@ export interface CallOwner {
  * attempt's deadline entry in the shared wheel and a child of the request context it was made in
  * (so cancelling that request cancels it). One object per call, reused across attempts.
  */
-// Its stream holds it as its ClientStreamHost (checked where it is made); not in the implements
-// clause, because the declarations leave those members out.
+// Its stream holds it as its ClientStreamHost (checked where it is made), the resume queue as a
+// Resumable (checked where it is pushed); not in the implements clause, because the declarations
+// leave those members out.
 export class ClientCall implements TimerEntry, ContextChild {
   private readonly owner: CallOwner;
   readonly method: MethodDescriptor;
@@ -51,6 +53,10 @@ export class ClientCall implements TimerEntry, ContextChild {
   /** The stream this call carries (Channel.openStream), or null for a unary call. */
   stream: ClientStream | null = null;
   private done = false;
+  /** While the answer waits in the resume queue (loop-turn.ts): the next one, when it was read, and its result. */
+  nextResume: Resumable | null = null;
+  readAt = 0;
+  private resumeResult: unknown = undefined;
   /** Settles with the call's single outcome. */
   readonly promise: Promise<unknown>;
   private resolveCall!: (value: unknown) => void;
@@ -87,6 +93,29 @@ export class ClientCall implements TimerEntry, ContextChild {
     this.owner.callSucceeded(this);
     this.stream?.settle(null);
     this.resolveCall(value);
+  }
+
+  /** The call's outcome is `value`, read at `readAt`, delivered from the resume queue in a later immediate (for a call made in a server's handler). */
+  resolveLater(value: unknown, readAt: number): void {
+    this.resumeResult = value;
+    this.readAt = readAt;
+    resumeQueue.push(this);
+  }
+
+  /**
+   * @internal Resumable: the resume queue delivers the result at `at`. If the request the call was
+   * made in ended while the answer waited (its deadline, its caller's cancel), the handler gets
+   * that instead: its caller has given up, so its work after the `await` would be wasted.
+   */
+  resume(at: number, waitedMs: number): void {
+    const value = this.resumeResult;
+    this.resumeResult = undefined;
+    if (this.done) return;
+    const parent = this.parent!;
+    parent.loopWaits()?.waitedForLoop(waitedMs);
+    const cancellation = parent.cancellationAt(at);
+    if (cancellation !== null) this.reject(cancellation);
+    else this.resolve(value);
   }
 
   /** The call's outcome is this error, whatever the retry rules say. */

@@ -17,6 +17,7 @@ import { formatHostPort } from '../resolver/address.ts';
 import { messageTooLarge } from '../streams/inbox.ts';
 import type { ClientCall } from './client-call.ts';
 import { InFlightTable } from './in-flight-table.ts';
+import { resumeQueue } from './loop-turn.ts';
 import type { ClientConnectionOptions } from './keepalive.ts';
 import { openSocket } from './tls.ts';
 
@@ -62,6 +63,9 @@ export class ClientConnection implements FrameSink, TimerEntry {
   private readonly options: ClientConnectionOptions;
   /** When something was last read (`now()`). */
   private lastReadAt: number;
+  /** Reads so far, and the one in which an answer last resumed a handler at once (`resumesNow`). */
+  private reads = 0;
+  private resumedInRead = -1;
   /** When the ping now unanswered was sent; 0 when none is. */
   private pingSentAt = 0;
   private pingNonce = 0;
@@ -79,6 +83,7 @@ export class ClientConnection implements FrameSink, TimerEntry {
     sharedWheel.add(this, this.lastReadAt + options.connectTimeoutMs);
     this.socket.on('data', (chunk: Buffer) => {
       this.lastReadAt = now();
+      this.reads++;
       this.decoder.push(chunk);
     });
     this.socket.on('error', (error) => {
@@ -283,11 +288,25 @@ export class ClientConnection implements FrameSink, TimerEntry {
         );
         return;
       }
-      call.resolve(result);
+      if (this.resumesNow(call)) call.resolve(result);
+      else call.resolveLater(result, this.lastReadAt);
     } else {
       call.attemptFailed(this.remoteError(call, buf, bodyStart, end));
     }
     if (this.state === ClientConnectionState.Draining && this.pending.size === 0) this.end();
+  }
+
+  /**
+   * Whether `call`'s answer is delivered at once. An answer that resumes a handler of this
+   * process's server (a unary call made in one) runs that handler's work after its `await`, so
+   * one read delivers one such answer at once, when the turn has time and none waits before it;
+   * the rest go through the resume queue (loop-turn.ts) and wait for the loop's later turns.
+   */
+  private resumesNow(call: ClientCall): boolean {
+    if (call.stream !== null || call.parent === null || call.parent.loopWaits() === null) return true;
+    if (this.resumedInRead === this.reads || !resumeQueue.mayResume(now())) return false;
+    this.resumedInRead = this.reads;
+    return true;
   }
 
   /**

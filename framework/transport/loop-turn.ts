@@ -176,3 +176,62 @@ class LoopTurn {
 
 /** The process's event loop is one: so is its turn. */
 const loopTurn = new LoopTurn();
+
+/**
+ * A downstream answer that resumes a handler of this process's server: what the handler does
+ * after its `await` runs when the answer is delivered.
+ */
+export interface Resumable {
+  /** The next answer waiting for a later turn (the queue links answers through it). */
+  nextResume: Resumable | null;
+  /** When the answer was read (`now()`). */
+  readAt: number;
+  /** Delivers the answer at `at`, having waited `waitedMs` for it. */
+  resume(at: number, waitedMs: number): void;
+}
+
+/**
+ * Downstream answers waiting for a turn. The turn budget bounds the handlers a server starts, but
+ * a handler that awaits a downstream call and then computes runs its CPU-bound part when the
+ * answer is delivered, in the client connection's read: a read that brings twenty answers runs
+ * twenty continuations before the loop returns to its sockets, and the requests behind them wait
+ * unseen in the kernel. So a read delivers one such answer at once and queues the rest, and the
+ * queue delivers one answer per `setImmediate` (Node runs the microtasks, where the continuation
+ * runs, between two immediates) while the turn is within its budget, the rest in later turns.
+ * The wait is the handler's queuing time: the caller counts it in its server's controller.
+ */
+class ResumeQueue {
+  private head: Resumable | null = null;
+  private tail: Resumable | null = null;
+  private readonly resumeNextBound = (): void => this.resumeNext();
+
+  /** True when an answer read at `at` may be delivered now: none waits before it and the turn is within its budget. */
+  mayResume(at: number): boolean {
+    return this.head === null && loopTurn.elapsed(at) < TURN_BUDGET_MS;
+  }
+
+  /** Queues `answer` for delivery in a later immediate. */
+  push(answer: Resumable): void {
+    if (this.tail === null) this.head = answer;
+    else this.tail.nextResume = answer;
+    this.tail = answer;
+    setImmediate(this.resumeNextBound);
+  }
+
+  /** One immediate per queued answer: each delivers the oldest, unless the turn is spent, when it waits for the next. */
+  private resumeNext(): void {
+    const at = now();
+    if (loopTurn.elapsed(at) >= TURN_BUDGET_MS) {
+      setImmediate(this.resumeNextBound);
+      return;
+    }
+    const answer = this.head!;
+    this.head = answer.nextResume;
+    if (this.head === null) this.tail = null;
+    answer.nextResume = null;
+    answer.resume(at, at - answer.readAt);
+  }
+}
+
+/** The answers that resume this process's handlers, in the order they were read. */
+export const resumeQueue = new ResumeQueue();

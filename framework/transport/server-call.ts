@@ -1,6 +1,6 @@
 import { RequestContext } from '../context.ts';
 import { now } from '../deadline.ts';
-import type { MethodAdmission } from '../admission/controller.ts';
+import type { AdmissionController, MethodAdmission } from '../admission/controller.ts';
 import { Reason, RpcError, Status } from '../errors.ts';
 import type { MethodDescriptor, MethodKind } from '../service.ts';
 import type { ServerStream, ServerStreamHost } from '../streams/server-stream.ts';
@@ -33,6 +33,8 @@ export class ServerCall extends RequestContext implements Deferrable<ServerCall>
   readonly bodyEnd: number;
   /** When the frame was read (`now()`), for queuing time. */
   readonly arrivedAt: number;
+  /** The server's controller, where the handler's waits for the loop count as queuing time. */
+  readonly admission: AdmissionController;
   override get queuingMs(): number {
     return (this.startedAt === 0 ? now() : this.startedAt) - this.arrivedAt;
   }
@@ -73,6 +75,12 @@ export class ServerCall extends RequestContext implements Deferrable<ServerCall>
     this.bodyStart = init.bodyStart;
     this.bodyEnd = init.bodyEnd;
     this.arrivedAt = init.arrivedAt;
+    this.admission = init.admission;
+  }
+
+  /** @internal */
+  override loopWaits(): AdmissionController {
+    return this.admission;
   }
 
   /**
@@ -123,4 +131,5 @@ export type ServerCallInit = Pick<
   | 'bodyStart'
   | 'bodyEnd'
   | 'arrivedAt'
+  | 'admission'
 > & { readonly metadata: Readonly<Record<string, string>> | null };

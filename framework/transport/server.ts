@@ -483,6 +483,7 @@ export class Server {
       bodyStart: headerEnd,
       bodyEnd: end,
       arrivedAt,
+      admission: this.admission,
     });
     if (opensStream) {
       call.stream = new ServerStream(call, entry.kind, this.streamWindowBytes);
