@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LOWEST_BUSINESS_PRIORITY, createClient } from 'corpc';
+import { LOWEST_BUSINESS_PRIORITY, createClient, type AdmissionPolicy } from 'corpc';
+import { ADMIT_ALL, compoundLevel } from 'corpc/internal';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
+import { eventually } from './helpers/eventually.ts';
 import { serve } from './helpers/servers.ts';
 import { scopedTest } from './helpers/scope.ts';
 
@@ -64,5 +66,36 @@ scopedTest('between trusted services the priorities travel signed through every 
     [LOWEST_BUSINESS_PRIORITY, LOWEST_BUSINESS_PRIORITY],
   );
 });
+
+scopedTest(
+  "a healthCheck client's Watch is signed too: a server that trusts only signed priorities keeps it at the top",
+  async (t) => {
+    // The built-in health service runs no interceptors: the server's admission policy sees the
+    // compound level of every request it is asked to admit (that of B=0 U=0 is 0).
+    const levels: number[] = [];
+    const recording: AdmissionPolicy = {
+      name: 'recording',
+      level: ADMIT_ALL,
+      advertisedLevel: ADMIT_ALL,
+      overloaded: false,
+      admit: (level) => levels.push(level) > 0,
+      dequeue: () => true,
+      onWindow: () => undefined,
+    };
+    const { server, target } = await serve(Echo, echoHandlers(), {
+      priorityKey: KEY,
+      admission: { policy: recording },
+    });
+    t.defer(() => server.close());
+    const insider = createClient(Echo, target, { priorityKey: KEY, healthCheck: true });
+    t.defer(() => insider.close());
+    await insider.echo({ text: 'hi' }, { businessPriority: 5, userPriority: 5 });
+    await eventually('the Watch arrives', () => levels.length === 2);
+    assert.equal(
+      levels.sort((a, b) => a - b),
+      [compoundLevel(0, 0), compoundLevel(5, 5)],
+    );
+  },
+);
 
 test.run();

@@ -35,7 +35,7 @@ import { peerLimits } from './connection-limits.ts';
 import { keepaliveOptions, type KeepaliveOptions } from './keepalive.ts';
 import { Subchannel, type SubchannelOwner, type SubchannelSettings } from './subchannel.ts';
 import { clientTlsOption, type ClientTlsOptions } from './tls.ts';
-import { PRIORITY_SIGNATURE_KEY, priorityKeyOption, signPriority } from './priority-auth.ts';
+import { priorityKeyOption, signedMetadata } from './priority-auth.ts';
 
 const debug = debuglog('corpc:client');
 
@@ -227,6 +227,7 @@ export class Channel {
       maxBackoffMs,
       admissionLevelTtlMs,
       healthCheck,
+      priorityKey: this.priorityKey,
     };
     this.streamWindowBytes = integerOption(
       'streamWindowBytes',
@@ -453,10 +454,13 @@ export class Channel {
     header[RequestHeader.TRACE_ID] = call.traceId;
     header[RequestHeader.METADATA] = call.metadata;
     if (this.priorityKey !== undefined) {
-      header[RequestHeader.METADATA] = {
-        ...call.metadata,
-        [PRIORITY_SIGNATURE_KEY]: signPriority(this.priorityKey, call.business, call.user, call.traceId),
-      };
+      header[RequestHeader.METADATA] = signedMetadata(
+        this.priorityKey,
+        call.metadata,
+        call.business,
+        call.user,
+        call.traceId,
+      );
     }
     try {
       connection.send(call, header);

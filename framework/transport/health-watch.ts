@@ -5,6 +5,7 @@ import { HealthService, type HealthCheckResponse } from '../health.ts';
 import { RequestHeader, REQUEST_HEADER_FIELDS } from '../protocol/index.ts';
 import { ClientStream } from '../streams/client-stream.ts';
 import { ClientCall, type CallOwner } from './client-call.ts';
+import { signedMetadata } from './priority-auth.ts';
 import type { ClientConnection } from './client-connection.ts';
 
 /**
@@ -45,7 +46,11 @@ export class HealthWatch implements CallOwner {
   private failures = 0;
   private stopped = false;
 
-  constructor(private readonly owner: HealthWatchOwner) {}
+  /** `priorityKey`: a server that trusts only signed priorities would serve an unsigned Watch at the lowest. */
+  constructor(
+    private readonly owner: HealthWatchOwner,
+    private readonly priorityKey: Buffer | undefined,
+  ) {}
 
   /** Opens a Watch on a ready connection unless one is open or waiting to be reopened. */
   resume(): void {
@@ -75,7 +80,8 @@ export class HealthWatch implements CallOwner {
     header[RequestHeader.BUSINESS] = 0;
     header[RequestHeader.USER] = 0;
     header[RequestHeader.TRACE_ID] = call.traceId;
-    header[RequestHeader.METADATA] = null;
+    header[RequestHeader.METADATA] =
+      this.priorityKey === undefined ? null : signedMetadata(this.priorityKey, null, 0, 0, call.traceId);
     try {
       connection.send(call, header);
     } catch (error) {

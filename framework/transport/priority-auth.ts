@@ -32,6 +32,17 @@ export function signPriority(key: Buffer, business: number, user: number, traceI
   return createHmac('sha256', key).update(`${business}:${user}:${traceId}`).digest('base64url').slice(0, TAG_CHARS);
 }
 
+/** A request's metadata with its priorities' signature added (a copy: the caller's object is left alone). */
+export function signedMetadata(
+  key: Buffer,
+  metadata: Readonly<Record<string, string>> | null,
+  business: number,
+  user: number,
+  traceId: string,
+): Record<string, string> {
+  return { ...metadata, [PRIORITY_SIGNATURE_KEY]: signPriority(key, business, user, traceId) };
+}
+
 /** The server's side: downgrades requests whose priorities are not signed with the key. */
 export class PriorityGuard {
   constructor(private readonly key: Buffer) {}

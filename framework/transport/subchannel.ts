@@ -36,6 +36,8 @@ export interface SubchannelSettings {
   readonly admissionLevelTtlMs: number;
   /** Watch the server's health (`ChannelOptions.healthCheck`). */
   readonly healthCheck: boolean;
+  /** Sign the priorities of the subchannel's own calls (its health Watch) with this key (`ChannelOptions.priorityKey`). */
+  readonly priorityKey: Buffer | undefined;
 }
 
 export interface SubchannelOptions {
@@ -86,10 +88,13 @@ export class Subchannel implements ConnectionEvents, BalancedEndpoint {
     this.connections = new Array<ClientConnection | null>(options.settings.connections).fill(null);
     this.calleeLevel = new CalleeLevelCache(options.settings.admissionLevelTtlMs);
     this.health = options.settings.healthCheck
-      ? new HealthWatch({
-          readyConnection: () => this.readyConnection(),
-          servingChanged: () => this.owner.subchannelChanged(),
-        })
+      ? new HealthWatch(
+          {
+            readyConnection: () => this.readyConnection(),
+            servingChanged: () => this.owner.subchannelChanged(),
+          },
+          options.settings.priorityKey,
+        )
       : null;
   }
 
