@@ -93,9 +93,6 @@ test('which failures the budget may pay for: remote RESOURCE_EXHAUSTED, and UNAV
   assert.not.ok(retryableUnderBudget(dropped(), method));
   assert.ok(retryableUnderBudget(dropped(), idempotent));
   assert.not.ok(
-    retryableUnderBudget(new RpcError(Status.UNAVAILABLE, 'shed', { reason: 'local_admission' }), idempotent),
-  );
-  assert.not.ok(
     retryableUnderBudget(new RpcError(Status.RESOURCE_EXHAUSTED, 'shed', { reason: 'local_admission' }), idempotent),
   );
   assert.not.ok(

@@ -63,5 +63,5 @@ export function isNeverStarted(error: RpcError): boolean {
 export function retryableUnderBudget(error: RpcError, method: MethodDescriptor): boolean {
   if (error instanceof RemoteRpcError) return error.status === Status.RESOURCE_EXHAUSTED;
   // A dropped connection: the request may or may not have run, so only an idempotent one is sent again.
-  return error.status === Status.UNAVAILABLE && method.idempotent === true && error.reason !== Reason.LocalAdmission;
+  return error.status === Status.UNAVAILABLE && method.idempotent === true;
 }
