@@ -100,7 +100,7 @@ export class ClientStream implements BidiStream<unknown, unknown> {
   /** @internal A MESSAGE of `bytes` from the server; false when it sent past its credit. */
   receive(message: unknown, bytes: number): boolean {
     this.started = true;
-    return this.inbox !== null && this.inbox.push(message, bytes);
+    return this.inbox?.push(message, bytes) ?? false;
   }
 
   /** @internal A CREDIT from the server. */

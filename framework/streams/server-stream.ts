@@ -62,7 +62,7 @@ export class ServerStream implements InboxOwner, ContextChild {
 
   /** A MESSAGE of `bytes` from the client; false when it had no credit left (or the method takes none). */
   receive(message: unknown, bytes: number): boolean {
-    return this.inbox !== null && this.inbox.push(message, bytes);
+    return this.inbox?.push(message, bytes) ?? false;
   }
 
   /** The client sends no more (END). */
