@@ -21,6 +21,7 @@ export { RetryBudget } from './transport/retry-budget.ts';
 export { CalleeLevelCache } from './transport/callee-level-cache.ts';
 /** The server's answer to a request shed by its level (packed once); bench/micro/admission.ts answers it from its floor. */
 export { SHED_BY_LEVEL } from './transport/server.ts';
+export type { HandlerObserver } from './transport/handler-observer.ts';
 export { DeferredQueue, TURN_BUDGET_MS } from './transport/loop-turn.ts';
 export { HandlerScope } from './context.ts';
 export {

@@ -7,12 +7,11 @@ import {
   type Channel,
   type ChannelStats,
   type RejectReason,
-  type RequestContext,
+  type MethodDescriptor,
   type ResolverStats,
   type Server,
-  type ServiceDescriptor,
 } from 'corpc';
-import { businessOf, userOf } from 'corpc/internal';
+import { businessOf, userOf, type HandlerObserver } from 'corpc/internal';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CellCounter, CellHistogram } from './metric-cells.ts';
 import {
@@ -386,65 +385,40 @@ export class WorkerMetrics {
     dashboard.overloaded = window.overloaded;
   }
 
-  /** Wraps a unit's handlers so that each call is counted, timed, and its queuing time recorded. */
-  instrument<H extends object>(unit: string, service: ServiceDescriptor, handlers: H): H {
-    const wrapped: Record<string, unknown> = {};
+  /**
+   * What a unit's server tells of each run of a handler (`addService(…, { observe })`): each call
+   * counted by outcome, its handler timed and its queuing time recorded, from the server's own
+   * path. (A wrapper around each handler did the same at the cost of an extra async function per
+   * call: its promise, its microtask and their garbage were a sixth of the worker's CPU per Echo.)
+   */
+  observer(unit: string): (method: MethodDescriptor) => HandlerObserver {
     const state = this.units.get(unit);
     const admission = state?.server.admission;
-    for (const [key, descriptor] of Object.entries(service.methods)) {
-      const handler = (handlers as Record<string, (request: unknown, ctx: RequestContext) => unknown>)[key]!;
+    const queuing = this.queuing.cell({ unit });
+    const requests = this.requests;
+    return (descriptor) => {
       const method = descriptor.path;
-      const ok = this.requests.cell({ unit, method, code: 'OK' });
+      const ok = requests.cell({ unit, method, code: 'OK' });
       const duration = this.duration.cell({ unit, method });
-      const queuing = this.queuing.cell({ unit });
-      const requests = this.requests;
-      const begin = (ctx: RequestContext): number => {
-        // What the controller counts as this request's queuing time: the wait in the process
-        // plus the event-loop delay it measured over its last window.
-        queuing.observe((ctx.queuingMs + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
-        return performance.now();
+      return {
+        started(ctx) {
+          // What the controller counts as this request's queuing time: the wait in the process
+          // plus the event-loop delay it measured over its last window.
+          queuing.observe((ctx.queuingMs + (admission?.metrics()?.loopDelayMs ?? 0)) / 1000);
+        },
+        succeeded(runMs) {
+          duration.observe(runMs / 1000);
+          ok.value++;
+          // The window now, not at the start: a snapshot in between sent that one already.
+          if (state !== undefined) state.window.ok++;
+        },
+        failed(runMs, error) {
+          duration.observe(runMs / 1000);
+          requests.cell({ unit, method, code: RpcError.from(error).code }).value++;
+          if (state !== undefined) state.window.failed++;
+        },
       };
-      const succeeded = (): void => {
-        ok.value++;
-        // The window now, not at the start: a snapshot in between sent that one already.
-        if (state !== undefined) state.window.ok++;
-      };
-      const failed = (error: unknown): void => {
-        requests.cell({ unit, method, code: RpcError.from(error).code }).value++;
-        if (state !== undefined) state.window.failed++;
-      };
-      const kind = descriptor.kind ?? 'unary';
-      // A stream's handler yields: its wrapper is a generator too, delegating (and so passing the
-      // caller's cancellation, `return()`, through to the handler's finally).
-      wrapped[key] =
-        kind === 'server-stream' || kind === 'bidi-stream'
-          ? async function* (input: unknown, ctx: RequestContext): AsyncGenerator<unknown> {
-              const started = begin(ctx);
-              try {
-                yield* handler(input, ctx) as AsyncIterable<unknown>;
-                succeeded();
-              } catch (error) {
-                failed(error);
-                throw error;
-              } finally {
-                duration.observe((performance.now() - started) / 1000);
-              }
-            }
-          : async (input: unknown, ctx: RequestContext): Promise<unknown> => {
-              const started = begin(ctx);
-              try {
-                const result = await handler(input, ctx);
-                succeeded();
-                return result;
-              } catch (error) {
-                failed(error);
-                throw error;
-              } finally {
-                duration.observe((performance.now() - started) / 1000);
-              }
-            };
-    }
-    return wrapped as H;
+    };
   }
 
   /** Records one HTTP entry request. */

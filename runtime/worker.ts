@@ -134,7 +134,7 @@ async function start(): Promise<void> {
     };
     metrics.addUnit(unit.name, server);
     const handlers = await unit.handlers(env);
-    server.addService(unit.service, metrics.instrument(unit.name, unit.service, handlers));
+    server.addService(unit.service, handlers, { observe: metrics.observer(unit.name) });
     if (!early.has(entry)) ports.units[unit.name] = await listen(entry);
     servers.push({ name: unit.name, server, service: unit.service.name });
     server.health.subscribe(() => {

@@ -31,11 +31,21 @@ scopedTest(
     assert.equal(await ready.json(), { ready: true, draining: false, workers: 2, units: { probe: 'SERVING' } });
 
     for (let i = 0; i < 7; i++) assert.is((await client.echo({ text: `n${i}` })).text, `n${i}`);
+    for (let i = 0; i < 3; i++) await client.fail({ status: 9 }).catch(() => undefined); // FAILED_PRECONDITION
+    const counted = [];
+    for await (const { n } of client.count({ to: 4 })) counted.push(n);
+    assert.is(counted.length, 4);
     const metrics = await runtime.admin('/metrics');
     assert.is(metrics.status, 200);
     const text = await metrics.text();
     assertPrometheusText(text);
     assert.is(metricSum(text, 'corpc_requests_total', { method: 'Probe/Echo', code: 'OK' }), 7);
+    assert.is(metricSum(text, 'corpc_requests_total', { method: 'Probe/Fail', code: 'FAILED_PRECONDITION' }), 3);
+    assert.is(metricSum(text, 'corpc_requests_total', { method: 'Probe/Count', code: 'OK' }), 1, 'a stream that ended');
+    // Each handler run is timed once, whatever its outcome.
+    assert.is(metricSum(text, 'corpc_request_duration_seconds_count', { method: 'Probe/Echo' }), 7);
+    assert.is(metricSum(text, 'corpc_request_duration_seconds_count', { method: 'Probe/Fail' }), 3);
+    assert.is(metricSum(text, 'corpc_request_duration_seconds_count', { method: 'Probe/Count' }), 1);
     assert.ok(/^corpc_admission_level\{[^}]*worker="1"/m.test(text), 'admission level per worker');
     assert.ok(/^corpc_admission_level\{[^}]*worker="2"/m.test(text), 'admission level per worker');
     assert.ok(/^nodejs_eventloop_lag_seconds/m.test(text), 'event-loop delay');

@@ -6,11 +6,14 @@ import type { MethodDescriptor, MethodKind } from '../service.ts';
 import type { ServerStream, ServerStreamHost } from '../streams/server-stream.ts';
 import { ConnectionState, type ServerConnection } from './server-connection.ts';
 import type { Deferrable } from './loop-turn.ts';
+import type { HandlerObserver } from './handler-observer.ts';
 
 /** A registered method: its descriptor and the user's handler. */
 export interface MethodEntry {
   readonly descriptor: MethodDescriptor;
   readonly handler: (request: unknown, context: RequestContext) => unknown;
+  /** Told of each run of the handler (ServiceOptions.observe), or null. */
+  readonly observer: HandlerObserver | null;
   /** This method's admission counters for the current window. */
   readonly counters: MethodAdmission;
   /** The business priority assigned when this is an entry method, else -1 (callers' priorities are kept). */

@@ -15,7 +15,7 @@ import {
   packedError,
   unpackAt,
 } from '../protocol/index.ts';
-import type { ServiceDescriptor, ServiceHandlers } from '../service.ts';
+import type { MethodDescriptor, ServiceDescriptor, ServiceHandlers } from '../service.ts';
 import { interceptServer, interceptorsOption, type ServerInterceptor } from '../interceptors.ts';
 import { Health, HealthService, healthHandlers } from '../health.ts';
 import { ReflectionService, reflectionHandlers } from '../reflection.ts';
@@ -26,6 +26,7 @@ import {
   messageTooLarge,
 } from '../streams/inbox.ts';
 import { ServerStream } from '../streams/server-stream.ts';
+import type { HandlerObserver } from './handler-observer.ts';
 import { ServerCall, type MethodEntry } from './server-call.ts';
 import { MethodTable } from './method-table.ts';
 import { ConnectionState, ServerConnection } from './server-connection.ts';
@@ -87,6 +88,8 @@ export interface ServerOptions extends ConnectionLimitOptions {
 export interface ServiceOptions {
   /** Run around the requests of this service only, after the server's interceptors. */
   interceptors?: readonly ServerInterceptor[];
+  /** @internal For each method, what is told of each run of its handler (the runtime's metrics). */
+  observe?: (method: MethodDescriptor) => HandlerObserver;
 }
 
 export interface ListenOptions {
@@ -120,7 +123,7 @@ const SERVER_OPTIONS = optionNames<ServerOptions>({
   slowReaderTimeoutMs: true,
 });
 
-const SERVICE_OPTIONS = optionNames<ServiceOptions>({ interceptors: true });
+const SERVICE_OPTIONS = optionNames<ServiceOptions>({ interceptors: true, observe: true });
 
 type State = 'idle' | 'listening' | 'draining' | 'closed';
 
@@ -255,6 +258,7 @@ export class Server {
       this.methods.add({
         descriptor,
         handler: interceptors.length === 0 ? bound : interceptServer(interceptors, service, descriptor, bound),
+        observer: options.observe?.(descriptor) ?? null,
         counters: this.admission.methodCounters(descriptor.path),
         entryBusiness,
         kind: descriptor.kind ?? 'unary',
@@ -688,12 +692,18 @@ function startQueuedCall(this: Server, call: ServerCall, done: fastq.done): void
 }
 
 async function invokeHandler(server: Server, call: ServerCall, request: unknown): Promise<void> {
+  const observer = call.entry.observer;
+  observer?.started(call);
+  let running = true;
   try {
     const stream = call.stream;
     const result =
       stream === null ? await call.entry.handler(request, call) : await stream.run(call.entry.handler, request, call);
+    running = false;
+    observer?.succeeded(now() - call.startedAt);
     server.answer(call, result);
   } catch (thrown) {
+    if (running) observer?.failed(now() - call.startedAt, thrown);
     // Past the deadline (or cancelled), what failed in the handler (a wait, a call downstream)
     // failed because of it: the caller is owed the request's own DEADLINE_EXCEEDED (or CANCELLED),
     // not the text of whatever was waiting in this process, as answer() does for a late result.
