@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HealthService, RpcError, createClient, createServer } from 'corpc';
+import { HealthService, RpcError, createClient, createServer, type AdmissionPolicy } from 'corpc';
+import { ADMIT_ALL } from 'corpc/internal';
 import { Echo, echoHandlers } from '../services/echo/echo.ts';
 import { eventually } from './helpers/eventually.ts';
 import { rejection, serve } from './helpers/servers.ts';
@@ -264,6 +265,35 @@ test('with healthCheck, a Watch that ended is opened again: a drained server is 
     await client.close();
     await a.server.close();
     await b.server.close();
+  }
+});
+
+test('with healthCheck, a Watch that keeps failing is opened again after a pause that doubles (about 1 s, then 2 s)', async () => {
+  // The server sheds every Watch (compound level 0: the health client's top priority) and
+  // serves the rest; it notes when each Watch arrived.
+  const opens: number[] = [];
+  const shedsWatches: AdmissionPolicy = {
+    name: 'sheds-watches',
+    level: ADMIT_ALL,
+    advertisedLevel: ADMIT_ALL,
+    overloaded: false,
+    admit: (level) => level !== 0 || opens.push(performance.now()) < 0,
+    dequeue: () => true,
+    onWindow: () => undefined,
+  };
+  const { server, target } = await serve(Echo, echoHandlers(), { admission: { policy: shedsWatches } });
+  const client = createClient(Echo, target, { healthCheck: true });
+  try {
+    await client.echo({ text: 'hi' });
+    await eventually('three Watches', () => opens.length >= 3, 400); // 8 s
+    const [first, second] = [opens[1]! - opens[0]!, opens[2]! - opens[1]!];
+    // Pauses of 1 s and 2 s, each ±20 % (timers fire late on a busy machine, never early).
+    assert.ok(first >= 790, `first pause ${first.toFixed(0)} ms`);
+    assert.ok(second >= 1590, `second pause ${second.toFixed(0)} ms: doubled`);
+    assert.ok(client.channel.endpoints()[0]!.serving, 'a Watch that fails does not take the endpoint out');
+  } finally {
+    await client.close();
+    await server.close();
   }
 });
 
