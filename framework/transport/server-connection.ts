@@ -73,6 +73,8 @@ export class ServerConnection implements FrameSink, TimerEntry {
   state = ConnectionState.Open;
   /** Draining, and the time given to requests already on their way is over. */
   private lingerOver = false;
+  /** Set once the connection's end has been handled (closed()): by destroy(), or at the socket's 'close'. */
+  private ended = false;
   private readonly decoder: FrameDecoder;
   private readonly owner: ConnectionOwner;
   private lastRequestId = 0;
@@ -342,6 +344,9 @@ export class ServerConnection implements FrameSink, TimerEntry {
 
   destroy(): void {
     this.socket.destroy();
+    // Ended now, not at the socket's 'close' a loop phase later: by then its calls still waiting
+    // for a turn would have started their handlers for a caller that is gone.
+    this.closed();
   }
 
   private endIfIdle(): void {
@@ -380,6 +385,8 @@ export class ServerConnection implements FrameSink, TimerEntry {
   }
 
   private closed(): void {
+    if (this.ended) return;
+    this.ended = true;
     this.state = ConnectionState.Closed;
     sharedWheel.remove(this);
     this.decoder.fail();
