@@ -110,4 +110,38 @@ test('frames flushed one by one while the reader does not read stay intact (the 
     peer.resume();
   }));
 
+test('a turn that produces many frames hands them to the socket after 8, then 16 more, 32 more, whole frames only', async () => {
+  const [socket, peer] = await socketPair();
+  try {
+    const writer = new FrameWriter(socket, null);
+    // A RESPONSE without a body: length, kind, id, admission level.
+    const frameBytes = 4 + 5 + 2;
+    /** Frames handed to the socket (bytesWritten counts what it still queues) after each frame of one turn. */
+    const handedAfter = (frames: number, firstId: number): number[] => {
+      const handed: number[] = [];
+      for (let id = firstId; id < firstId + frames; id++) {
+        writer.response(id, 0, undefined);
+        handed.push(socket.bytesWritten / frameBytes);
+      }
+      return handed;
+    };
+    const firstTurn = handedAfter(60, 1);
+    assert.equal(firstTurn.slice(0, 8), Array(8).fill(0), 'the first 8 frames wait');
+    assert.is(firstTurn[8], 8, 'the 9th frame sends the 8 before it');
+    assert.is(firstTurn[23], 8);
+    assert.is(firstTurn[24], 24, 'then 16 more');
+    assert.is(firstTurn[55], 24);
+    assert.is(firstTurn[56], 56, 'then 32 more');
+    assert.is(firstTurn[59], 56);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.is(socket.bytesWritten / frameBytes, 60, "the turn's flush sends the rest");
+    const secondTurn = handedAfter(9, 61);
+    assert.is(secondTurn[7], 60, 'a new turn counts from 8 again');
+    assert.is(secondTurn[8], 68);
+  } finally {
+    socket.destroy();
+    peer.destroy();
+  }
+});
+
 test.run();

@@ -178,6 +178,33 @@ class LoopTurn {
 const loopTurn = new LoopTurn();
 
 /**
+ * True once the current turn has run its budget. A producer that finds nothing to wait for (a
+ * stream with credit left, on a socket that takes every write) asks this and then waits for
+ * `nextTurn()`, so the loop still comes back to its sockets and timers.
+ */
+export function turnBudgetSpent(): boolean {
+  return loopTurn.elapsed(now()) >= TURN_BUDGET_MS;
+}
+
+let nextTurnWaiters: Promise<void> | null = null;
+
+/**
+ * Resolves in the loop's next turn (a `setImmediate`: after this turn's reads, before the next
+ * ones). Every producer that waits in one turn gets the same promise, so they resume together
+ * and share the new turn's budget: each with its own `setImmediate`, the first to resume spent
+ * the whole budget before the others' callbacks ran, and one stream of many kept the connection.
+ */
+export function nextTurn(): Promise<void> {
+  nextTurnWaiters ??= new Promise((resolve) =>
+    setImmediate(() => {
+      nextTurnWaiters = null;
+      resolve();
+    }),
+  );
+  return nextTurnWaiters;
+}
+
+/**
  * A downstream answer that resumes a handler of this process's server: what the handler does
  * after its `await` runs when the answer is delivered.
  */

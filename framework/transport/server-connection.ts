@@ -16,6 +16,7 @@ import {
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { ServerCall } from './server-call.ts';
 import { InFlightTable } from './in-flight-table.ts';
+import { nextTurn, turnBudgetSpent } from './loop-turn.ts';
 
 const debug = debuglog('corpc:server');
 
@@ -295,15 +296,22 @@ export class ServerConnection implements FrameSink, TimerEntry {
   }
 
   /**
-   * null while answers waiting for the peer stay under maxBufferedBytesPerConnection; else a
-   * promise that resolves once the socket has drained (or closed): where a stream's producer waits.
+   * null while answers waiting for the peer stay under maxBufferedBytesPerConnection and the
+   * loop's turn is within its budget; else a promise where a stream's producer waits: until the
+   * socket has drained (or closed), or until the next turn.
    */
   whenWritable(): Promise<void> | null {
-    if (this.writer.bufferedBytes <= this.owner.maxBufferedBytes || this.state === ConnectionState.Closed) return null;
+    if (this.state === ConnectionState.Closed) return null;
+    if (this.writer.bufferedBytes <= this.owner.maxBufferedBytes) {
+      // A producer with credit left, on a socket that takes every write, never waits for either:
+      // it gives the loop back when the turn has run its budget, so reads (other streams' OPEN
+      // and CREDIT, unary calls) and timers (deadlines) are not held up behind it.
+      return turnBudgetSpent() ? nextTurn() : null;
+    }
     // Not blocked: the excess is frames the writer has yet to hand to the socket, at this turn's
     // flush (a setImmediate scheduled before this one). A socket that takes them all emits no
     // 'drain', so waiting for one could wait forever: the producer goes on after the flush.
-    if (!this.writer.isBlocked) return new Promise((resolve) => setImmediate(resolve));
+    if (!this.writer.isBlocked) return nextTurn();
     return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
 
