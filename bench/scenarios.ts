@@ -27,7 +27,7 @@ export const scenarios: Record<string, Scenario> = {
   stream: {
     summary: 'server streams: msg/s and bytes/s, corpc vs grpc-js; heap under a slow consumer',
     file: './stream.ts',
-    inAll: false,
+    inAll: true,
   },
   micro: { summary: 'ns/op of the hot functions (bench/micro/*.ts)', file: './micro/index.ts', inAll: true },
   resolver: {

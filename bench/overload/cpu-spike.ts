@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cpu-spike [--quick] [--json FILE] [--policies a,b] [--mixed | --workers N] [--trace]`: overload of a
+ * `npm run bench -- cpu-spike [--quick] [--json FILE] [--policies a,b] [--mixed | --workers N] [--steps] [--trace]`: overload of a
  * CPU-bound worker, the way a Node service really overloads (its event loop saturates).
  *
  * Service: `Burn/burn` spins 2 ms of CPU per call, `createServer()` with its defaults, in its own
@@ -8,11 +8,13 @@
  * B=10, 60 % B=40, user priorities uniform. The run:
  * 1. capacity: a closed loop of 8 calls in flight (a queue of ~14 ms, under the 20 ms threshold), OK/s;
  * 2. a burst: a closed loop of 16 calls in flight (a 30 ms queue: overload);
- * 3. open-loop phases at 0.8x → 2x → 4x → 10x → 0.8x of the measured capacity.
+ * 3. open-loop phases at 0.8x → 2x → 4x → 10x → 0.8x of the measured capacity (`--steps`:
+ *    0.8x → 1.4x → 0.8x → 10x → 0.8x, each overload a step from under capacity).
  * Per phase (its last 5 s; quick: its last 2.5 s): goodput / capacity, success per business
  * priority, p99 of served calls, calls that failed while the load was under capacity, and how
  * long the admission level took to settle (the share of the mix it admits stays within 5 points
- * of its steady value from then on). `--trace` prints every admission window of the service
+ * of its steady value from then on) and how far it swings while counted (the 10th to the 90th
+ * percentile of the share it admits, over the service's windows). `--trace` prints every admission window of the service
  * (JSON lines on stderr: level, queuing time, utilisation, arrivals…). `--workers N` runs the
  * service under `corpc run --workers N` instead (metrics and logs on, nothing pinned, the
  * channel with N connections so that every worker gets some; settling is not measured there).
@@ -37,6 +39,8 @@ export const MIX: readonly (readonly [number, number])[] = [
   [40, 0.6],
 ];
 const LOADS = [0.8, 2, 4, 10, 0.8];
+/** `--steps`: each overload a step from 0.8x, the steps the convergence target names (settling within 500 ms). */
+const STEP_LOADS = [0.8, 1.4, 0.8, 10, 0.8];
 const TICK_MS = 2;
 
 interface Outcome {
@@ -56,6 +60,8 @@ export interface CpuSpikeRow {
   p99_ms: number;
   failed_under_capacity: number | null;
   settle_ms: number | null;
+  /** The admitted share of the mix over the counted part of the phase: its 10th and 90th percentiles (0..1). */
+  swing: [number, number] | null;
   failures: Record<string, number>;
 }
 
@@ -64,6 +70,7 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
   const policies = argv.includes('--policies') ? flags.policies : (['dagor', 'seda', 'none'] as const);
   const mixed = argv.includes('--mixed');
   const trace = argv.includes('--trace');
+  const loads = argv.includes('--steps') ? STEP_LOADS : LOADS;
   const workersAt = argv.indexOf('--workers');
   const workers =
     workersAt === -1 ? 0 : numberOption('--workers', argv[workersAt + 1] ?? '', { integer: true, min: 1 });
@@ -72,7 +79,7 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
   let pinning = false;
   console.log(
     `# cpu-spike: a ${BURN_MS} ms CPU-bound handler${mixed ? ' after a 5 ms downstream await' : ''}, ${workers > 0 ? `corpc run --workers ${workers}` : 'createServer() defaults'}, ` +
-      `deadline ${DEADLINE_MS} ms, mix ${MIX.map(([b, s]) => `${s * 100}% B=${b}`).join(', ')}; phases of ${phaseMs / 1000} s, last ${countMs / 1000} s counted`,
+      `deadline ${DEADLINE_MS} ms, mix ${MIX.map(([b, s]) => `${s * 100}% B=${b}`).join(', ')}; phases ${loads.map((l) => `${l}x`).join(' → ')} of ${phaseMs / 1000} s, last ${countMs / 1000} s counted`,
   );
   const rows: CpuSpikeRow[] = [];
   for (const policy of policies) {
@@ -83,7 +90,7 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
       console.error(`${policy}: capacity ${capacity.toFixed(0)} calls/s`);
       await closedLoop(service.channel, 16, flags.quick ? 2000 : 4000, 0, pickBusiness);
       let index = 0;
-      for (const load of LOADS) {
+      for (const load of loads) {
         const phaseStart = Date.now();
         const outcome = await openLoop(service.channel, load * capacity, phaseMs, phaseMs - countMs);
         const levels = service.windows.filter((s) => s.at >= phaseStart && s.at <= phaseStart + phaseMs);
@@ -105,6 +112,7 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
           p99_ms: percentile(outcome.latencies, 0.99),
           failed_under_capacity: load < 1 ? sent - ok : null,
           settle_ms: settleTime(levels, phaseStart),
+          swing: swing(levels, phaseStart + phaseMs - countMs),
           failures: outcome.failures,
         };
         rows.push(row);
@@ -120,7 +128,19 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
   }
   console.log(
     table([
-      ['policy', 'load', 'goodput/cap', 'B=0', 'B=10', 'B=40', 'p99 served', 'failed <cap', 'settled', 'failures'],
+      [
+        'policy',
+        'load',
+        'goodput/cap',
+        'B=0',
+        'B=10',
+        'B=40',
+        'p99 served',
+        'failed <cap',
+        'settled',
+        'swing',
+        'failures',
+      ],
       ...rows.map((r) => [
         r.policy,
         `${r.load}x`,
@@ -131,6 +151,7 @@ export async function main(argv: string[]): Promise<CpuSpikeRow[]> {
         `${r.p99_ms.toFixed(0)} ms`,
         r.failed_under_capacity === null ? '-' : r.failed_under_capacity,
         r.settle_ms === null ? (workers > 0 ? 'n/a' : 'never') : `${r.settle_ms.toFixed(0)} ms`,
+        r.swing === null ? 'n/a' : `${(r.swing[0] * 100).toFixed(0)}–${(r.swing[1] * 100).toFixed(0)}%`,
         Object.entries(r.failures)
           .map(([reason, n]) => `${reason} ${n}`)
           .join(', ') || '-',
@@ -217,6 +238,17 @@ function settleTime(samples: readonly WindowSample[], phaseStart: number): numbe
     else settled ??= at - phaseStart;
   }
   return settled;
+}
+
+/**
+ * The spread of the admitted share while the phase is counted (from `countFrom`): its 10th and
+ * 90th percentiles, over the service's windows. A level that has settled keeps them a few points
+ * apart; a sawtooth shows as their distance. Null without windows (under `--workers`).
+ */
+function swing(samples: readonly WindowSample[], countFrom: number): [number, number] | null {
+  const shares = samples.filter((s) => s.at >= countFrom).map((s) => admittedShare(s.level));
+  if (shares.length === 0) return null;
+  return [percentile(shares, 0.1), percentile(shares, 0.9)];
 }
 
 function pct(value: number): string {
