@@ -298,6 +298,10 @@ test('a raise crosses empty business priorities to the first user level of the n
   assert.ok(policy.level < compoundLevel(1, 0), `level ${policy.level}`);
   // Calm again, with only business priority 0 left under the level (callers filter the rest).
   policy.level = compoundLevel(1, 3);
+  // The window right after a cut holds (the callers are still learning the level)…
+  at = driveWindow(controller, at, everyUser(0, 10), 1280, 1);
+  assert.is(policy.level, compoundLevel(1, 3));
+  // …the next one raises.
   at = driveWindow(controller, at, everyUser(0, 10), 1280, 1);
   assert.is(policy.level, compoundLevel(10, 0));
   // There, the density of business priority 10 is measured before more of it is admitted.
@@ -311,10 +315,12 @@ test('after a cut, calls sent before callers learned the new level do not pass f
   // Overloaded: 1,280 offered, 400 served (the ceiling: 400 a window).
   let at = driveWindow(controller, 0, everyUser(10, 10), 400, 100);
   assert.ok(controller.metrics()!.overloaded);
-  // Calm, far below the ceiling, so the raise is large. Callers filter at (10, 10), but one call
+  // The window right after the cut holds; then calm, far below the ceiling, so the raise is large. Callers filter at (10, 10), but one call
   // per level above it still arrives from callers that had not heard of the level yet.
   policy.level = compoundLevel(10, 10);
   const strays = Array.from({ length: USER_LEVELS - 11 }, (_, i) => compoundLevel(10, 11 + i));
+  at = driveWindow(controller, at, filtered(policy.level, 10), 110, 1, 0.3);
+  assert.is(policy.level, compoundLevel(10, 10));
   at = driveWindow(controller, at, filtered(policy.level, 10, strays), 110, 1, 0.3);
   // The raise comes from the density of what callers send (10 a level), not from the strays (1 a
   // level, which would say the whole of business priority 10 costs little more).
@@ -370,6 +376,75 @@ test('while the backlog of an earlier window drains, the level holds instead of 
   driveWindow(controller, 0, filtered(policy.level, 1).concat(filtered(policy.level, 1)).slice(0, 100), 300, 200);
   assert.ok(controller.metrics()!.overloaded);
   assert.is(policy.level, compoundLevel(10, 63));
+});
+
+test('the window right after a cut cuts again only if the queue grew: the cut acts a window late', () => {
+  for (const [laterWaitMs, cutsAgain] of [
+    [30, false], // the same queue, or a shorter one: the first cut has not acted yet
+    [60, true], // a longer queue: the first cut was not enough
+  ] as const) {
+    const controller = controllerAtZero();
+    const policy = controller.policy as { level: number };
+    policy.level = compoundLevel(10, 127);
+    // Overloaded: 1,280 arrived, 1,000 left the queue after 40 ms: cut.
+    let at = driveWindow(controller, 0, filtered(policy.level, 10), 1000, 40);
+    const cut = policy.level;
+    assert.ok(cut < compoundLevel(10, 127), `level ${cut}`);
+    // Still overloaded in the next window, with as many arriving as leave.
+    at = driveWindow(controller, at, filtered(cut, 10), (cut - compoundLevel(10, 0)) * 10, laterWaitMs);
+    assert.ok(controller.metrics()!.overloaded);
+    assert.is(policy.level < cut, cutsAgain, `${laterWaitMs} ms: level ${policy.level} after ${cut}`);
+  }
+});
+
+test('a worker whose loop is saturated and whose queue is building holds its level; with no queue it raises by beta', () => {
+  for (const [waitMs, raises] of [
+    [10, false], // under the 20 ms threshold, but above a quarter of it
+    [1, true],
+  ] as const) {
+    const controller = controllerAtZero();
+    const policy = controller.policy as { level: number };
+    policy.level = compoundLevel(10, 63);
+    const levels = filtered(policy.level, 10);
+    driveWindow(controller, 0, levels, levels.length, waitMs, 0.98);
+    assert.ok(!controller.metrics()!.overloaded);
+    assert.is(policy.level > compoundLevel(10, 63), raises, `queuing ${waitMs} ms: level ${policy.level}`);
+  }
+});
+
+test('an overloaded window heavier than usual by no more than chance is cut as the usual load', () => {
+  for (const [extra, low, high] of [
+    [50, 940, 960], // within two standard deviations of 1,000 arrivals: noise, alpha (5 %) of the usual load
+    [200, 0, 900], // a step: 95 % of what was served is kept of the whole window, the step's part too
+  ] as const) {
+    const controller = controllerAtZero();
+    const policy = controller.policy as { level: number };
+    policy.level = compoundLevel(10, 99);
+    // Windows of 1,000 arrivals that hold the level (saturated, a queue building).
+    let at = 0;
+    for (let i = 0; i < 8; i++) at = driveWindow(controller, at, filtered(policy.level, 10), 1000, 10);
+    assert.is(policy.level, compoundLevel(10, 99));
+    // Then one with `extra` more at the level, overloaded, 1,000 served.
+    const heavy = [...filtered(policy.level, 10), ...Array(extra).fill(compoundLevel(10, 99))];
+    driveWindow(controller, at, heavy, 1000, 21);
+    // What the new level admits of the usual load (10 a level).
+    const kept = (policy.level - compoundLevel(10, 0) + 1) * 10;
+    assert.ok(kept >= low && kept <= high, `${extra} more: keeps ${kept} of the usual 1,000`);
+  }
+});
+
+test('a cut within one business priority goes by the density of its levels, not by where its few arrivals lie', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  policy.level = compoundLevel(10, 63);
+  // Business priority 0 in full, and 64 arrivals at priority 10 that happen to lie at user levels
+  // 32..47 (4 each), none above: the same density, one a level, as 64 spread over 0..63.
+  const levels = [...everyUser(0, 1)];
+  for (let user = 32; user < 48; user++) for (let i = 0; i < 4; i++) levels.push(compoundLevel(10, user));
+  // Overloaded, 186 served: keep 95 % of it, about 177 of the 192 arrivals: about 16 fewer.
+  driveWindow(controller, 0, levels, 186, 21);
+  // 16 levels at one a level; the walk through the arrivals alone would have stopped at 43.
+  assert.is(policy.level, compoundLevel(10, 47));
 });
 
 test('a queued request the level fell below while it waited is dropped at dequeue (not in dry-run)', () => {

@@ -53,6 +53,8 @@ const MAX_HEADROOM_GROWTH = 4;
 const IDLE_WINDOWS = 3;
 /** The event loop counts as saturated at this utilisation: work waits in it (see DagorPolicy.queuingDelay). */
 const SATURATED_LOOP = 0.95;
+/** A worker whose loop is saturated and whose average queuing time is above this share of the threshold holds its level (its queue is building). */
+const BUILDING_QUEUE_SHARE = 0.25;
 /** A window's average handler time counts for the floor when at least this many answers make it. */
 const MIN_FLOOR_ANSWERS = 16;
 
@@ -109,6 +111,13 @@ export class DagorPolicy implements AdmissionPolicy {
    */
   private served = 0;
   /**
+   * Requests per ms the worker serves at capacity: averaged over its saturated windows (overloaded,
+   * or calm with the loop or the slots busy), -1 when unknown. One window's count is a few
+   * dozen requests at a few hundred calls per second, off by ±15 % by chance: a ceiling taken from
+   * one window held the raise too low or let it overshoot (cpu-spike).
+   */
+  private capacity = -1;
+  /**
    * Business priorities that have had arrivals (1) since the worker started: once callers filter,
    * the load above the level is invisible, and a raise must not cross one of these whole.
    */
@@ -118,6 +127,10 @@ export class DagorPolicy implements AdmissionPolicy {
   private emptyWindows = 0;
   /** The lowest average time from handler start to answer seen (see queuingDelay). */
   private runFloorMs = Infinity;
+  /** The queuing delay of the window that last cut the level, while the next window has not judged it; -1 otherwise. */
+  private cutDelayMs = -1;
+  /** Requests per ms admitted, averaged over the windows since the last cut (-1: none yet): the usual load a cut is judged against. */
+  private admittedRate = -1;
 
   constructor(name: string, options: DagorPolicyOptions) {
     this.name = name;
@@ -153,6 +166,12 @@ export class DagorPolicy implements AdmissionPolicy {
     return Math.max(queued, inLoop);
   }
 
+  /** Adds a saturated window's served rate to the capacity estimate; returns the estimate. */
+  private sampleCapacity(rate: number): number {
+    this.capacity = this.capacity < 0 ? rate : 0.75 * this.capacity + 0.25 * rate;
+    return this.capacity;
+  }
+
   admit(level: number): boolean {
     return level <= this.level;
   }
@@ -168,6 +187,11 @@ export class DagorPolicy implements AdmissionPolicy {
     const delayMs = o.detection === 'queuing' ? this.queuingDelay(window) : window.avgResponseMs;
     const thresholdMs = o.detection === 'queuing' ? o.queuingThresholdMs : o.responseThresholdMs;
     this.overloaded = delayMs > thresholdMs;
+    const afterCut = this.cutDelayMs;
+    this.cutDelayMs = -1;
+    const rate = window.admitted / durationMs;
+    const recentRate = this.admittedRate;
+    this.admittedRate = recentRate < 0 ? rate : (recentRate + rate) / 2;
     if (this.overloaded) {
       this.calmWindows = 0;
       // What the handlers actually ran (requests dropped at dequeue left the queue at no cost); of
@@ -182,24 +206,59 @@ export class DagorPolicy implements AdmissionPolicy {
       // Draining: the queue (drops included) shrinks by at least that backlog per window, so the
       // long queuing time is an earlier window's backlog that is going away: hold the level.
       if (excess > 0 && window.started - window.admitted >= excess) return;
+      // A cut acts a window late: callers learn the new level from the answers of the window
+      // after it, and the backlog admitted before it still has to drain. Unless the queue grew,
+      // the window right after a cut holds: cutting again for the same queue sank the level
+      // twice as far as the overload asked (cpu-spike at 2x swung between 35 % and 64 % of the mix).
+      if (afterCut >= 0 && delayMs <= afterCut) return;
       const served = ran > 0 && ran < window.admitted ? ran : window.admitted;
       // What left the queue is what the worker showed it can serve at this queuing time.
-      this.ceiling = this.served = Math.max(served, ran) / durationMs;
+      this.ceiling = this.served = this.sampleCapacity(Math.max(served, ran) / durationMs);
       this.sinceCeiling = 0;
       // A standing queue (arrivals matching what is served) drains slowly at alpha a window:
       // admit less by a share of the backlog as well, but at most a quarter of the load more (a
       // deeper cut at a 10x step fell into the most important business priority).
       const keep = (1 - o.alpha) * Math.max(MIN_KEEP * served, served - excess * DRAIN_SHARE);
-      this.level = Math.min(this.level, lowered(window.histogram, keep, this.level, this.seenBusiness));
+      const level = lowered(
+        window.histogram,
+        keep * noiseCorrection(window.admitted, recentRate * durationMs),
+        this.level,
+        this.seenBusiness,
+      );
+      if (level < this.level) {
+        this.level = level;
+        this.cutDelayMs = delayMs;
+        this.admittedRate = -1;
+      }
     } else if (window.arrived === 0 && window.utilization < TARGET_UTILIZATION && ++this.emptyWindows >= IDLE_WINDOWS) {
       // Nothing arrived for a while (callers that filter still send a probe every 100 ms) and the
       // worker has room: there is no one to protect.
       this.level = ADMIT_ALL;
       this.calmWindows = 0;
+    } else if (
+      this.level < ADMIT_ALL &&
+      (afterCut >= 0 ||
+        (window.loopUtilization >= SATURATED_LOOP && window.avgQueuingMs > thresholdMs * BUILDING_QUEUE_SHARE))
+    ) {
+      // No room to raise into, or no measure of it yet:
+      // - right after a cut, the window is the callers learning the new level and the queue
+      //   draining: light and idle for a moment, it passed for room (a raise of a quarter);
+      // - the loop saturated with a queue building: raising by beta each window until the
+      //   threshold was crossed overshot by a tenth of the load, and the cut that followed swung
+      //   the level by as much again (cpu-spike, at 1.4x). Only the loop's: a slot-bound worker
+      //   keeps probing by beta, which served its M^x tasks better (overload, x = 1).
+      this.calmWindows = 0;
     } else if (this.level < ADMIT_ALL) {
-      const rate = window.admitted / durationMs;
-      if (this.ceiling < Infinity && (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)) {
+      if (this.ceiling < Infinity && window.utilization >= SATURATED_LOOP && window.ran >= MIN_FLOOR_ANSWERS) {
+        // Calm but saturated: the worker serves at capacity, which renews the ceiling.
+        this.ceiling = this.served = this.sampleCapacity(window.ran / durationMs);
+        this.sinceCeiling = 0;
+      } else if (
+        this.ceiling < Infinity &&
+        (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)
+      ) {
         this.ceiling = Infinity;
+        this.capacity = -1;
         this.calmWindows = 0;
       }
       this.calmWindows++;
@@ -239,6 +298,19 @@ export class DagorPolicy implements AdmissionPolicy {
 }
 
 /**
+ * How much heavier than usual a window's `admitted` count is, when by no more than chance: a
+ * window of a few dozen arrivals counts them to ±15 %, and the cut, which keeps a count of this
+ * window's arrivals, would shed the excess of a heavy one as if it were load (at 2x, a cut fell
+ * from half of the mix to a third in one window). `expected` is the recent average count (-1 or
+ * less: none). Beyond two standard deviations of a Poisson count the load really changed
+ * (a step), and the window is taken as it is.
+ */
+function noiseCorrection(admitted: number, expected: number): number {
+  if (expected <= 0 || admitted <= expected || admitted - expected > 2 * Math.sqrt(expected)) return 1;
+  return admitted / expected;
+}
+
+/**
  * The highest level whose cumulative arrivals are at most `target` (never below 0). Marks in
  * `seen` the business priorities that had arrivals on the way.
  */
@@ -252,7 +324,16 @@ function lowered(histogram: Uint32Array, target: number, current: number, seen: 
     cumulative += count;
     if (cumulative > target && lowest === -1) lowest = level > 0 ? level - 1 : 0;
   }
-  return lowest === -1 ? current : lowest;
+  if (lowest === -1) return current;
+  // A cut that stays within the current business priority goes by the density of its user
+  // levels up to the level (a uniform hash), as a raise does: its few arrivals a window lie at
+  // random levels, and the walk alone cut twice as deep as asked when the top ones were empty.
+  const bandStart = ((current / USER_LEVELS) | 0) * USER_LEVELS;
+  let band = 0;
+  for (let level = bandStart; level <= current; level++) band += histogram[level]!;
+  const excess = cumulative - target;
+  if (excess >= band) return lowest;
+  return Math.max(bandStart, current - Math.ceil((excess * (current - bandStart + 1)) / band));
 }
 
 /**
