@@ -11,7 +11,16 @@ import type { SystemName } from './system.ts';
  * generator in another (pinned to separate CPUs when possible), all started once; then, for each
  * in-flight level and round, the systems take turns, so that a slow minute of a shared machine
  * hurts them alike. `echo` and `compare` are both this runner with different systems.
+ *
+ * Before the first level, each system serves an uncounted load (WARM_UP_INFLIGHT in flight for
+ * the warm-up time): a fresh process compiles its hot code on V8's background threads, and that CPU
+ * went into the first level's figures, the more so the more code a system runs (corpc's server at
+ * one call in flight: 40–47 µs per request in its first run of 1 + 3 s, 32–35 µs in the next two;
+ * bare's 25–28 µs, then 23–26 µs).
  */
+
+/** In flight during the uncounted warm-up of each system. */
+const WARM_UP_INFLIGHT = 16;
 
 export interface MatrixOptions {
   systems: readonly SystemName[];
@@ -148,6 +157,8 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixRow[]> {
   try {
     for (const system of options.systems)
       pairs.push(await Pair.start(system, options.connections, options.node ?? process.execPath));
+    for (const pair of pairs) await pair.run({ inflight: WARM_UP_INFLIGHT, warmupMs: 0, durationMs: options.warmupMs });
+    log(`  each system warmed up for ${options.warmupMs} ms at ${WARM_UP_INFLIGHT} in flight (not counted)`);
     const rows: MatrixRow[] = [];
     for (const inflight of options.inflights) {
       const runs = new Map<SystemName, RoundFigures[]>();
