@@ -182,8 +182,8 @@ test('fast down with a standing queue: also sheds half the backlog beyond the th
 });
 
 test('slow up: a calm window of a busy worker admits about beta (1%) more, not everything at once', () => {
-  // 640 admitted of a capacity of 670: calm (no queue), but 95 % busy.
-  const worker = new SimulatedWorker(670);
+  // 640 admitted of a capacity of 690: calm (no queue), but 93 % busy.
+  const worker = new SimulatedWorker(690);
   // Force a low level, then let the worker be calm.
   (worker.controller.policy as { level: number }).level = compoundLevel(10, 63);
   const before = worker.window(10); // 640 admitted, below capacity: calm
@@ -271,10 +271,10 @@ test('three windows in which nothing arrived admit everything again, unless the 
   assert.ok(idle.policy.level < ADMIT_ALL, 'two quiet windows may just have missed a probe');
   idle.endWindow(3 * WINDOW_MS, 0.1);
   assert.is(idle.policy.level, ADMIT_ALL);
-  // Busy (its slots full of long calls): a bounded step only.
+  // Busy (93 %, its slots full of long calls): a bounded step only.
   const busy = controllerAtZero();
   (busy.policy as { level: number }).level = compoundLevel(3, 5);
-  busy.endWindow(WINDOW_MS, 1);
+  busy.endWindow(WINDOW_MS, 0.93);
   assert.is(busy.policy.level, compoundLevel(3, 5) + USER_LEVELS);
 });
 
@@ -284,7 +284,7 @@ test('the raise extrapolates from the density of the current business priority, 
   policy.level = compoundLevel(10, 1);
   // Callers filter: 100 requests at business priority 0, and 4 at each admitted user level of 10.
   const levels = [...Array(100).fill(compoundLevel(0, 50)), ...filtered(policy.level, 4)];
-  driveWindow(controller, 0, levels, levels.length, 1);
+  driveWindow(controller, 0, levels, levels.length, 1, 0.93);
   // Missing: beta (1%) of 108, about one request, at 4 a level: one user level up. The density of
   // the last 128 levels (8 requests, 126 of the levels empty) would have said 18 levels.
   assert.is(policy.level, compoundLevel(10, 2));
@@ -301,11 +301,11 @@ test('a raise crosses empty business priorities to the first user level of the n
   // The window right after a cut holds (the callers are still learning the level)…
   at = driveWindow(controller, at, everyUser(0, 10), 1280, 1);
   assert.is(policy.level, compoundLevel(1, 3));
-  // …the next one raises.
-  at = driveWindow(controller, at, everyUser(0, 10), 1280, 1);
+  // …the next one, busy with some room, raises.
+  at = driveWindow(controller, at, everyUser(0, 10), 1280, 1, 0.93);
   assert.is(policy.level, compoundLevel(10, 0));
   // There, the density of business priority 10 is measured before more of it is admitted.
-  driveWindow(controller, at, [...everyUser(0, 10), ...filtered(policy.level, 10)], 1290, 1);
+  driveWindow(controller, at, [...everyUser(0, 10), ...filtered(policy.level, 10)], 1290, 1, 0.93);
   assert.ok(policy.level > compoundLevel(10, 0) && policy.level < compoundLevel(10, 20), `level ${policy.level}`);
 });
 
@@ -379,9 +379,10 @@ test('while the backlog of an earlier window drains, the level holds instead of 
 });
 
 test('the window right after a cut cuts again only if the queue grew: the cut acts a window late', () => {
-  for (const [laterWaitMs, cutsAgain] of [
-    [30, false], // the same queue, or a shorter one: the first cut has not acted yet
-    [60, true], // a longer queue: the first cut was not enough
+  for (const [laterWaitMs, shrinks, cutsAgain] of [
+    [30, false, false], // the same queuing time, or a shorter one: the first cut has not acted yet
+    [60, false, true], // a longer queue: the first cut was not enough
+    [60, true, false], // a longer wait, but fewer arrived than left: what waited through the cut starts now
   ] as const) {
     const controller = controllerAtZero();
     const policy = controller.policy as { level: number };
@@ -390,25 +391,27 @@ test('the window right after a cut cuts again only if the queue grew: the cut ac
     let at = driveWindow(controller, 0, filtered(policy.level, 10), 1000, 40);
     const cut = policy.level;
     assert.ok(cut < compoundLevel(10, 127), `level ${cut}`);
-    // Still overloaded in the next window, with as many arriving as leave.
-    at = driveWindow(controller, at, filtered(cut, 10), (cut - compoundLevel(10, 0)) * 10, laterWaitMs);
+    // Still overloaded in the next window, with a level's worth (10) fewer leaving than arrive, or more.
+    const arrivals = filtered(cut, 10);
+    at = driveWindow(controller, at, arrivals, arrivals.length + (shrinks ? 10 : -10), laterWaitMs);
     assert.ok(controller.metrics()!.overloaded);
     assert.is(policy.level < cut, cutsAgain, `${laterWaitMs} ms: level ${policy.level} after ${cut}`);
   }
 });
 
-test('a worker whose loop is saturated and whose queue is building holds its level; with no queue it raises by beta', () => {
-  for (const [waitMs, raises] of [
-    [10, false], // under the 20 ms threshold, but above a quarter of it
-    [1, true],
+test('a worker whose loop is saturated holds its level, with a queue building or none; with room it raises', () => {
+  for (const [waitMs, utilization, raises] of [
+    [10, 0.98, false], // under the 20 ms threshold: a queue building
+    [1, 0.98, false], // at capacity: more would only queue
+    [1, 0.93, true], // busy, with a little room: beta
   ] as const) {
     const controller = controllerAtZero();
     const policy = controller.policy as { level: number };
     policy.level = compoundLevel(10, 63);
     const levels = filtered(policy.level, 10);
-    driveWindow(controller, 0, levels, levels.length, waitMs, 0.98);
+    driveWindow(controller, 0, levels, levels.length, waitMs, utilization);
     assert.ok(!controller.metrics()!.overloaded);
-    assert.is(policy.level > compoundLevel(10, 63), raises, `queuing ${waitMs} ms: level ${policy.level}`);
+    assert.is(policy.level > compoundLevel(10, 63), raises, `queuing ${waitMs} ms, ${utilization}: level ${policy.level}`);
   }
 });
 
@@ -431,6 +434,67 @@ test('an overloaded window heavier than usual by no more than chance is cut as t
     const kept = (policy.level - compoundLevel(10, 0) + 1) * 10;
     assert.ok(kept >= low && kept <= high, `${extra} more: keeps ${kept} of the usual 1,000`);
   }
+});
+
+/** Like driveWindow, with the `served` requests also answered (a 2 ms handler each): the window counts what ran. */
+function driveAnswered(
+  controller: AdmissionController,
+  at: number,
+  levels: readonly number[],
+  served: number,
+  waitMs: number,
+  utilization = 1,
+): number {
+  const counters = controller.methodCounters('Sim/work');
+  for (const level of levels) controller.arrive(level, at, counters);
+  for (let i = 0; i < served; i++) {
+    controller.start(waitMs, at, 0, counters);
+    controller.finish(waitMs + 2, at, 2);
+  }
+  controller.endWindow(at + WINDOW_MS, utilization);
+  return at + WINDOW_MS;
+}
+
+test('an overloaded window that served fewer than usual is cut from the capacity averaged over saturated windows', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  policy.level = compoundLevel(10, 127);
+  // Overloaded: 1,280 arrived, 1,000 served: the capacity is 1,000 a window. The window after the
+  // cut has as many leave as arrive (it holds), then the saturated loop holds with no queue.
+  let at = driveAnswered(controller, 0, filtered(policy.level, 10), 1000, 40);
+  for (let i = 0; i < 5; i++) {
+    const levels = filtered(policy.level, 10);
+    at = driveAnswered(controller, at, levels, levels.length, 1);
+  }
+  assert.ok(!controller.metrics()!.overloaded);
+  // Then a window of the usual arrivals of which only 700 were served, just over the threshold:
+  // one window's count, off by chance (or a pause). Cut from it, the level would keep 665.
+  const usual = filtered(policy.level, 10);
+  driveAnswered(controller, at, usual, 700, 21);
+  assert.ok(controller.metrics()!.overloaded);
+  const kept = (policy.level - compoundLevel(10, 0) + 1) * 10;
+  assert.ok(kept >= 800 && kept < usual.length, `keeps ${kept} of ${usual.length}`);
+});
+
+test('the first overloaded window after a calm spell is cut from the capacity learnt before, not from its own count', () => {
+  const controller = controllerAtZero();
+  const policy = controller.policy as { level: number };
+  policy.level = compoundLevel(10, 127);
+  // Overloaded once: 1,000 served of 1,280. Then calm windows with room (5 a user level, 80 %
+  // busy) for longer than the ceiling holds the raise back.
+  let at = driveAnswered(controller, 0, filtered(policy.level, 10), 1000, 40);
+  for (let i = 0; i < 14; i++) {
+    const levels = filtered(policy.level, 5);
+    at = driveAnswered(controller, at, levels, levels.length, 1, 0.8);
+  }
+  assert.ok(!controller.metrics()!.overloaded);
+  // A step: 1,280 arrive, and the worker, idle at the window's start, serves 700 of them. Cut
+  // from that count, the level would keep 658 of 1,280; the worker serves 1,000.
+  policy.level = compoundLevel(10, 127);
+  driveAnswered(controller, at, filtered(policy.level, 10), 700, 40);
+  assert.ok(controller.metrics()!.overloaded);
+  const kept = (policy.level - compoundLevel(10, 0) + 1) * 10;
+  assert.ok(kept >= 800 && kept < 1000, `keeps ${kept} of 1,280`);
 });
 
 test('a cut within one business priority goes by the density of its levels, not by where its few arrivals lie', () => {

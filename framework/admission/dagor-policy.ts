@@ -53,8 +53,6 @@ const MAX_HEADROOM_GROWTH = 4;
 const IDLE_WINDOWS = 3;
 /** The event loop counts as saturated at this utilisation: work waits in it (see DagorPolicy.queuingDelay). */
 const SATURATED_LOOP = 0.95;
-/** A worker whose loop is saturated and whose average queuing time is above this share of the threshold holds its level (its queue is building). */
-const BUILDING_QUEUE_SHARE = 0.25;
 /** A window's average handler time counts for the floor when at least this many answers make it. */
 const MIN_FLOOR_ANSWERS = 16;
 
@@ -166,10 +164,16 @@ export class DagorPolicy implements AdmissionPolicy {
     return Math.max(queued, inLoop);
   }
 
-  /** Adds a saturated window's served rate to the capacity estimate; returns the estimate. */
-  private sampleCapacity(rate: number): number {
+  /** Adds a saturated window's served rate to the capacity estimate, which becomes the ceiling (renewed). */
+  private sampleCapacity(rate: number): void {
     this.capacity = this.capacity < 0 ? rate : 0.75 * this.capacity + 0.25 * rate;
-    return this.capacity;
+    this.ceiling = this.served = this.capacity;
+    this.sinceCeiling = 0;
+  }
+
+  /** Calm with the worker saturated and enough answers to count: it serves what it can, a sample of the capacity. */
+  private servesAtCeiling(window: AdmissionWindow): boolean {
+    return this.ceiling < Infinity && window.utilization >= SATURATED_LOOP && window.ran >= MIN_FLOOR_ANSWERS;
   }
 
   admit(level: number): boolean {
@@ -210,15 +214,21 @@ export class DagorPolicy implements AdmissionPolicy {
       // after it, and the backlog admitted before it still has to drain. Unless the queue grew,
       // the window right after a cut holds: cutting again for the same queue sank the level
       // twice as far as the overload asked (cpu-spike at 2x swung between 35 % and 64 % of the mix).
-      if (afterCut >= 0 && delayMs <= afterCut) return;
+      // Grew in time and in length: what waited through the cut's window starts in this one,
+      // later than anything before, while fewer arrive than leave (at a step to 1.4x, a second
+      // cut for that wait took the level from 75 % of the mix to 50 %).
+      if (afterCut >= 0 && (delayMs <= afterCut || ran >= window.admitted)) return;
       const served = ran > 0 && ran < window.admitted ? ran : window.admitted;
       // What left the queue is what the worker showed it can serve at this queuing time.
-      this.ceiling = this.served = this.sampleCapacity(Math.max(served, ran) / durationMs);
-      this.sinceCeiling = 0;
+      this.sampleCapacity(Math.max(served, ran) / durationMs);
       // A standing queue (arrivals matching what is served) drains slowly at alpha a window:
       // admit less by a share of the backlog as well, but at most a quarter of the load more (a
-      // deeper cut at a 10x step fell into the most important business priority).
-      const keep = (1 - o.alpha) * Math.max(MIN_KEEP * served, served - excess * DRAIN_SHARE);
+      // deeper cut at a 10x step fell into the most important business priority). All of it from
+      // the averaged capacity, not from this window's count: that is off by ±15 % by chance, and
+      // the first window of a step, idle at its start, counts too few (cpu-spike, a step to 1.4x:
+      // 39 served where the worker serves 47).
+      const usual = this.capacity * durationMs;
+      const keep = (1 - o.alpha) * Math.max(MIN_KEEP * usual, usual - excess * DRAIN_SHARE);
       const level = lowered(
         window.histogram,
         keep * noiseCorrection(window.admitted, recentRate * durationMs),
@@ -237,22 +247,24 @@ export class DagorPolicy implements AdmissionPolicy {
       this.calmWindows = 0;
     } else if (
       this.level < ADMIT_ALL &&
-      (afterCut >= 0 ||
-        (window.loopUtilization >= SATURATED_LOOP && window.avgQueuingMs > thresholdMs * BUILDING_QUEUE_SHARE))
+      (afterCut >= 0 || window.loopUtilization >= SATURATED_LOOP)
     ) {
       // No room to raise into, or no measure of it yet:
       // - right after a cut, the window is the callers learning the new level and the queue
       //   draining: light and idle for a moment, it passed for room (a raise of a quarter);
-      // - the loop saturated with a queue building: raising by beta each window until the
-      //   threshold was crossed overshot by a tenth of the load, and the cut that followed swung
-      //   the level by as much again (cpu-spike, at 1.4x). Only the loop's: a slot-bound worker
-      //   keeps probing by beta, which served its M^x tasks better (overload, x = 1).
+      // - the loop saturated: the worker serves at capacity, and more would only queue. Raising
+      //   by beta each window until the threshold was crossed overshot by a tenth of the load,
+      //   and the cut that followed swung the level by as much again (cpu-spike, at 1.4x); with
+      //   a queue of up to 5 ms still allowed to raise, it crept up by beta a window from 71 % to
+      //   77 % of the mix before the cut. Only the loop's: a slot-bound worker keeps probing by
+      //   beta, which served its M^x tasks better (overload, x = 1). What it serves there renews
+      //   the ceiling.
       this.calmWindows = 0;
+      if (afterCut < 0 && this.servesAtCeiling(window)) this.sampleCapacity(window.ran / durationMs);
     } else if (this.level < ADMIT_ALL) {
-      if (this.ceiling < Infinity && window.utilization >= SATURATED_LOOP && window.ran >= MIN_FLOOR_ANSWERS) {
-        // Calm but saturated: the worker serves at capacity, which renews the ceiling.
-        this.ceiling = this.served = this.sampleCapacity(window.ran / durationMs);
-        this.sinceCeiling = 0;
+      if (this.servesAtCeiling(window)) {
+        // Calm but saturated (its slots): the worker serves at capacity, which renews the ceiling.
+        this.sampleCapacity(window.ran / durationMs);
       } else if (
         this.ceiling < Infinity &&
         (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)
