@@ -411,7 +411,11 @@ test('a worker whose loop is saturated holds its level, with a queue building or
     const levels = filtered(policy.level, 10);
     driveWindow(controller, 0, levels, levels.length, waitMs, utilization);
     assert.ok(!controller.metrics()!.overloaded);
-    assert.is(policy.level > compoundLevel(10, 63), raises, `queuing ${waitMs} ms, ${utilization}: level ${policy.level}`);
+    assert.is(
+      policy.level > compoundLevel(10, 63),
+      raises,
+      `queuing ${waitMs} ms, ${utilization}: level ${policy.level}`,
+    );
   }
 });
 

@@ -245,10 +245,7 @@ export class DagorPolicy implements AdmissionPolicy {
       // worker has room: there is no one to protect.
       this.level = ADMIT_ALL;
       this.calmWindows = 0;
-    } else if (
-      this.level < ADMIT_ALL &&
-      (afterCut >= 0 || window.loopUtilization >= SATURATED_LOOP)
-    ) {
+    } else if (this.level < ADMIT_ALL && (afterCut >= 0 || window.loopUtilization >= SATURATED_LOOP)) {
       // No room to raise into, or no measure of it yet:
       // - right after a cut, the window is the callers learning the new level and the queue
       //   draining: light and idle for a moment, it passed for room (a raise of a quarter);
