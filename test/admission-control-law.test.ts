@@ -379,10 +379,12 @@ test('while the backlog of an earlier window drains, the level holds instead of 
 });
 
 test('the window right after a cut cuts again only if the queue grew: the cut acts a window late', () => {
-  for (const [laterWaitMs, shrinks, cutsAgain] of [
-    [30, false, false], // the same queuing time, or a shorter one: the first cut has not acted yet
-    [60, false, true], // a longer queue: the first cut was not enough
-    [60, true, false], // a longer wait, but fewer arrived than left: what waited through the cut starts now
+  // The share of the window's arrivals that did not leave the queue (negative: more left than arrived).
+  for (const [laterWaitMs, shortfall, cutsAgain] of [
+    [30, 0.1, false], // the same queuing time, or a shorter one: the first cut has not acted yet
+    [60, 0.1, true], // a longer queue: the first cut was not enough
+    [60, -0.01, false], // a longer wait, but fewer arrived than left: what waited through the cut starts now
+    [60, 0.01, false], // a longer wait, and a few more arrived than left: by chance (1 % of a thousand)
   ] as const) {
     const controller = controllerAtZero();
     const policy = controller.policy as { level: number };
@@ -391,11 +393,11 @@ test('the window right after a cut cuts again only if the queue grew: the cut ac
     let at = driveWindow(controller, 0, filtered(policy.level, 10), 1000, 40);
     const cut = policy.level;
     assert.ok(cut < compoundLevel(10, 127), `level ${cut}`);
-    // Still overloaded in the next window, with a level's worth (10) fewer leaving than arrive, or more.
+    // Still overloaded in the next window.
     const arrivals = filtered(cut, 10);
-    at = driveWindow(controller, at, arrivals, arrivals.length + (shrinks ? 10 : -10), laterWaitMs);
+    at = driveWindow(controller, at, arrivals, Math.round(arrivals.length * (1 - shortfall)), laterWaitMs);
     assert.ok(controller.metrics()!.overloaded);
-    assert.is(policy.level < cut, cutsAgain, `${laterWaitMs} ms: level ${policy.level} after ${cut}`);
+    assert.is(policy.level < cut, cutsAgain, `${laterWaitMs} ms, ${shortfall}: level ${policy.level} after ${cut}`);
   }
 });
 

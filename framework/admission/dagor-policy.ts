@@ -56,6 +56,15 @@ const SATURATED_LOOP = 0.95;
 /** A window's average handler time counts for the floor when at least this many answers make it. */
 const MIN_FLOOR_ANSWERS = 16;
 
+/**
+ * How much of the band density's evidence a window keeps (see DagorPolicy.bandDensity): about
+ * four windows' worth, so that the few arrivals a window brings to the band's user levels are
+ * averaged, while a real change of the load, beyond chance, restarts the estimate at once.
+ */
+const BAND_MEMORY = 0.75;
+/** A window's count in the band departs from the estimate by more than this many Poisson standard deviations: the load changed. */
+const BAND_CHANGE_SIGMAS = 3;
+
 /** Share of the standing backlog an overloaded window's cut removes on top of alpha. */
 const DRAIN_SHARE = 0.5;
 /** However long the queue, one overloaded window keeps at least this share of what was served (before alpha). */
@@ -92,6 +101,8 @@ const MIN_KEEP = 0.75;
  * admitted clearly more than that rate (by alpha): the worker has just shown that it serves it, so the ceiling was
  * stale (set by a window overloaded by a GC pause or another server's CPU while few requests
  * arrived) and must not hold recovery at beta. It also expires after CEILING_WINDOWS calm windows.
+ * While it holds, it is also a dead band: a calm worker whose usual admitted load (averaged over
+ * windows) already reaches `(1 - alpha)` of it raises no further.
  */
 export class DagorPolicy implements AdmissionPolicy {
   readonly name: string;
@@ -129,6 +140,17 @@ export class DagorPolicy implements AdmissionPolicy {
   private cutDelayMs = -1;
   /** Requests per ms admitted, averaged over the windows since the last cut (-1: none yet): the usual load a cut is judged against. */
   private admittedRate = -1;
+  /**
+   * The arrivals counted at the current business priority's user levels up to the level, and
+   * the user levels × ms they were counted over, both decayed by BAND_MEMORY a window: their
+   * ratio is the band's density (arrivals per user level per ms), which cuts and raises within
+   * the band go by. One window's count there is a handful of arrivals: a raise extrapolated from
+   * it jumped from 52 % of the mix to all of it (cpu-spike, a step to 1.4x).
+   */
+  private bandArrivals = 0;
+  private bandExposure = 0;
+  /** The business priority they were counted in (-1: none yet); a level that moves to another one starts afresh. */
+  private bandBusiness = -1;
 
   constructor(name: string, options: DagorPolicyOptions) {
     this.name = name;
@@ -176,6 +198,29 @@ export class DagorPolicy implements AdmissionPolicy {
     return this.ceiling < Infinity && window.utilization >= SATURATED_LOOP && window.ran >= MIN_FLOOR_ANSWERS;
   }
 
+  /**
+   * Folds the window's arrivals in the current level's business priority (at its user levels up
+   * to the level: above it, callers filter) into that band's density, and returns the arrivals
+   * it predicts there for this window: what a cut or a raise within the band goes by.
+   */
+  private bandDensity(window: AdmissionWindow, durationMs: number): number {
+    const business = (this.level / USER_LEVELS) | 0;
+    const bandStart = business * USER_LEVELS;
+    let count = 0;
+    for (let level = bandStart; level <= this.level; level++) count += window.histogram[level]!;
+    const exposure = (this.level - bandStart + 1) * durationMs;
+    const expected = business === this.bandBusiness ? (this.bandArrivals * exposure) / this.bandExposure : -1;
+    if (expected < 0 || Math.abs(count - expected) > BAND_CHANGE_SIGMAS * Math.sqrt(Math.max(1, expected))) {
+      this.bandBusiness = business;
+      this.bandArrivals = count;
+      this.bandExposure = exposure;
+      return count;
+    }
+    this.bandArrivals = BAND_MEMORY * this.bandArrivals + count;
+    this.bandExposure = BAND_MEMORY * this.bandExposure + exposure;
+    return (this.bandArrivals * exposure) / this.bandExposure;
+  }
+
   admit(level: number): boolean {
     return level <= this.level;
   }
@@ -188,6 +233,7 @@ export class DagorPolicy implements AdmissionPolicy {
     const o = this.options;
     if (window.arrived > 0) this.emptyWindows = 0;
     const durationMs = Math.max(1, window.durationMs);
+    const band = this.bandDensity(window, durationMs);
     const delayMs = o.detection === 'queuing' ? this.queuingDelay(window) : window.avgResponseMs;
     const thresholdMs = o.detection === 'queuing' ? o.queuingThresholdMs : o.responseThresholdMs;
     this.overloaded = delayMs > thresholdMs;
@@ -216,8 +262,9 @@ export class DagorPolicy implements AdmissionPolicy {
       // twice as far as the overload asked (cpu-spike at 2x swung between 35 % and 64 % of the mix).
       // Grew in time and in length: what waited through the cut's window starts in this one,
       // later than anything before, while fewer arrive than leave (at a step to 1.4x, a second
-      // cut for that wait took the level from 75 % of the mix to 50 %).
-      if (afterCut >= 0 && (delayMs <= afterCut || ran >= window.admitted)) return;
+      // cut for that wait took the level from 75 % of the mix to 50 %). In length by more than
+      // chance: 41 left where 44 arrived cut a step to 1.4x a second time, to 53 % of the mix.
+      if (afterCut >= 0 && (delayMs <= afterCut || window.admitted <= ran || byChance(window.admitted, ran))) return;
       const served = ran > 0 && ran < window.admitted ? ran : window.admitted;
       // What left the queue is what the worker showed it can serve at this queuing time.
       this.sampleCapacity(Math.max(served, ran) / durationMs);
@@ -233,6 +280,7 @@ export class DagorPolicy implements AdmissionPolicy {
         window.histogram,
         keep * noiseCorrection(window.admitted, recentRate * durationMs),
         this.level,
+        band,
         this.seenBusiness,
       );
       if (level < this.level) {
@@ -257,11 +305,12 @@ export class DagorPolicy implements AdmissionPolicy {
       //   beta, which served its M^x tasks better (overload, x = 1). What it serves there renews
       //   the ceiling.
       this.calmWindows = 0;
-      if (afterCut < 0 && this.servesAtCeiling(window)) this.sampleCapacity(window.ran / durationMs);
+      if (afterCut < 0 && this.servesAtCeiling(window))
+        this.sampleCapacity(window.ran / durationMs / window.utilization);
     } else if (this.level < ADMIT_ALL) {
       if (this.servesAtCeiling(window)) {
         // Calm but saturated (its slots): the worker serves at capacity, which renews the ceiling.
-        this.sampleCapacity(window.ran / durationMs);
+        this.sampleCapacity(window.ran / durationMs / window.utilization);
       } else if (
         this.ceiling < Infinity &&
         (rate > (1 + o.alpha) * this.ceiling || ++this.sinceCeiling > CEILING_WINDOWS)
@@ -270,14 +319,26 @@ export class DagorPolicy implements AdmissionPolicy {
         this.capacity = -1;
         this.calmWindows = 0;
       }
+      // What the raise goes by: the load admitted lately, not this window's count, which is off
+      // by ±15 % by chance (a light window passed for room, and a raise of a third of the load
+      // followed it; cpu-spike, at 1.4x).
+      const usualRate = byChance(window.admitted, recentRate * durationMs) ? this.admittedRate : rate;
+      const threshold = (1 - o.alpha) * this.ceiling;
+      if (usualRate >= threshold) {
+        // A dead band: the worker already gets what it serves, less alpha. Probing by beta from
+        // here crept past its capacity, and each overshoot cost a cut of alpha and more (the
+        // level swung by ten points at 1.4x). A capacity that grew shows as room (a lower
+        // utilisation: the ceiling expires) or as a calm window past the ceiling (it is lifted).
+        this.calmWindows = 0;
+        return;
+      }
       this.calmWindows++;
       let fraction = Math.min(MAX_RAISE_FRACTION, o.beta * 2 ** (this.calmWindows - 1));
-      const threshold = (1 - o.alpha) * this.ceiling;
-      if (rate * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / rate - 1);
+      if (usualRate * (1 + fraction) > threshold) fraction = Math.max(o.beta, threshold / usualRate - 1);
       // Far below the load the worker served when last overloaded (after a deep cut, or once a
       // spike ends): close half the gap a window, instead of crawling back from beta while
       // capacity sits idle. Never past what it served, however far below it the rate is.
-      else if (rate > 0) fraction = Math.max(fraction, (((1 - o.alpha) * this.served) / rate - 1) / 2);
+      else if (usualRate > 0) fraction = Math.max(fraction, (((1 - o.alpha) * this.served) / usualRate - 1) / 2);
       // The worker's own utilisation says how much room it has: an idle worker admits a lot more;
       // a busy one only beta more (the doubling and the climb back overshoot near capacity, and
       // each overshoot costs a cut: the level swings).
@@ -285,7 +346,8 @@ export class DagorPolicy implements AdmissionPolicy {
         let grow = Math.min(MAX_HEADROOM_GROWTH, TARGET_UTILIZATION / Math.max(window.utilization, 0.01)) - 1;
         // Not past the load that last overloaded the worker while that ceiling holds: right after
         // a cut the queue drains and the worker looks idle for a window or two.
-        if (this.ceiling < Infinity && rate > 0) grow = Math.min(grow, Math.max(o.beta, threshold / rate - 1));
+        if (this.ceiling < Infinity && usualRate > 0)
+          grow = Math.min(grow, Math.max(o.beta, threshold / usualRate - 1));
         fraction = Math.max(fraction, grow);
       } else if (window.utilization >= TARGET_UTILIZATION) {
         fraction = o.beta;
@@ -295,8 +357,9 @@ export class DagorPolicy implements AdmissionPolicy {
       this.level = raised(
         window.histogram,
         this.level,
+        band,
         window.admitted,
-        fraction,
+        fraction * usualRate * durationMs,
         o.maxRaiseLevels,
         maxStep,
         this.seenBusiness,
@@ -307,23 +370,30 @@ export class DagorPolicy implements AdmissionPolicy {
 }
 
 /**
- * How much heavier than usual a window's `admitted` count is, when by no more than chance: a
- * window of a few dozen arrivals counts them to ±15 %, and the cut, which keeps a count of this
- * window's arrivals, would shed the excess of a heavy one as if it were load (at 2x, a cut fell
- * from half of the mix to a third in one window). `expected` is the recent average count (-1 or
- * less: none). Beyond two standard deviations of a Poisson count the load really changed
- * (a step), and the window is taken as it is.
+ * Whether a window's count departs from the average count `expected` (0 or less: none) by no
+ * more than chance: two standard deviations of a Poisson count. A window of a few dozen
+ * arrivals counts them to ±15 %; beyond that, the load really changed (a step), and the window
+ * is taken as it is.
  */
-function noiseCorrection(admitted: number, expected: number): number {
-  if (expected <= 0 || admitted <= expected || admitted - expected > 2 * Math.sqrt(expected)) return 1;
-  return admitted / expected;
+function byChance(count: number, expected: number): boolean {
+  return expected > 0 && Math.abs(count - expected) <= 2 * Math.sqrt(expected);
 }
 
 /**
- * The highest level whose cumulative arrivals are at most `target` (never below 0). Marks in
- * `seen` the business priorities that had arrivals on the way.
+ * How much heavier than usual a window's `admitted` count is, when by no more than chance: the
+ * cut, which keeps a count of this window's arrivals, would shed the excess of a heavy one as if
+ * it were load (at 2x, a cut fell from half of the mix to a third in one window).
  */
-function lowered(histogram: Uint32Array, target: number, current: number, seen: Uint8Array): number {
+function noiseCorrection(admitted: number, expected: number): number {
+  return admitted > expected && byChance(admitted, expected) ? admitted / expected : 1;
+}
+
+/**
+ * The highest level whose cumulative arrivals are at most `target` (never below 0). `band`: the
+ * arrivals expected at the current business priority's user levels up to `current` (its
+ * density). Marks in `seen` the business priorities that had arrivals on the way.
+ */
+function lowered(histogram: Uint32Array, target: number, current: number, band: number, seen: Uint8Array): number {
   let cumulative = 0;
   let lowest = -1;
   for (let level = 0; level <= current; level++) {
@@ -338,29 +408,29 @@ function lowered(histogram: Uint32Array, target: number, current: number, seen: 
   // levels up to the level (a uniform hash), as a raise does: its few arrivals a window lie at
   // random levels, and the walk alone cut twice as deep as asked when the top ones were empty.
   const bandStart = ((current / USER_LEVELS) | 0) * USER_LEVELS;
-  let band = 0;
-  for (let level = bandStart; level <= current; level++) band += histogram[level]!;
   const excess = cumulative - target;
   if (excess >= band) return lowest;
   return Math.max(bandStart, current - Math.ceil((excess * (current - bandStart + 1)) / band));
 }
 
 /**
- * The lowest level whose cumulative arrivals reach `(1 + fraction) * admitted`, extrapolated when
- * unseen (always, when callers filter: `seesAbove` false). Marks in `seen` the business priorities
- * that had arrivals.
+ * The lowest level whose cumulative arrivals reach `admitted + extra`, extrapolated when
+ * unseen (always, when callers filter: `seesAbove` false) from `band`, the arrivals expected at
+ * the current business priority's user levels up to `current`. Marks in `seen` the business
+ * priorities that had arrivals.
  */
 function raised(
   histogram: Uint32Array,
   current: number,
+  band: number,
   admitted: number,
-  fraction: number,
+  extra: number,
   maxStep: number,
   emptyStep: number,
   seen: Uint8Array,
   seesAbove: boolean,
 ): number {
-  const target = (1 + fraction) * admitted;
+  const target = admitted + extra;
   let cumulative = 0;
   let highestSeen = current;
   let reached = -1;
@@ -382,8 +452,6 @@ function raised(
   // uniform hash within one business priority; another business priority may carry any load).
   const business = (current / USER_LEVELS) | 0;
   const bandStart = business * USER_LEVELS;
-  let band = 0;
-  for (let level = bandStart; level <= current; level++) band += histogram[level]!;
   if (band > 0 || seen[business] === 1) {
     // A business priority that has carried load but sent nothing to these levels in this window
     // counts as one arrival: an upper estimate of its density, so the step stays cautious.
