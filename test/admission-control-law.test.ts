@@ -602,4 +602,55 @@ test('options are validated by name', () => {
   assert.throws(() => new AdmissionController({ windowMs: 0 }), /admission\.windowMs must be an integer/);
 });
 
+test('a dead band: a calm, busy worker that already gets (1 - alpha) of what it serves holds; below that it raises', () => {
+  for (const [usualLevels, raises] of [
+    [96, false], // 960 a window of the 1,000 it serves: past 95 %, probing further only overshoots
+    [86, true], // 860: room below the band
+  ] as const) {
+    const controller = controllerAtZero();
+    const policy = controller.policy as { level: number };
+    policy.level = compoundLevel(10, 127);
+    // Overloaded: 1,000 served of 1,280 (the capacity), cut; then the window after the cut.
+    let at = driveWindow(controller, 0, filtered(policy.level, 10), 1000, 40);
+    policy.level = compoundLevel(10, usualLevels - 1);
+    const usual = filtered(policy.level, 10);
+    at = driveWindow(controller, at, usual, usual.length, 1, TARGET_UTILIZATION + 0.03);
+    // Calm windows of the usual load, 93 % busy (with a little room: beta, before the dead band).
+    const before = policy.level;
+    for (let i = 0; i < 3; i++) at = driveWindow(controller, at, usual, usual.length, 1, TARGET_UTILIZATION + 0.03);
+    assert.is(policy.level > before, raises, `${usual.length} a window: level ${policy.level} after ${before}`);
+  }
+});
+
+test("a raise within a business priority goes by its density averaged over windows, not one window's handful", () => {
+  const raiseAfter = (sparse: boolean): number => {
+    const controller = controllerAtZero();
+    const policy = controller.policy as { level: number };
+    policy.level = compoundLevel(10, 31);
+    // Most of the load at business priority 0, one arrival per user level of priority 10 up to
+    // the level: 80 % busy, calm, so each window raises (and the level moves up the band).
+    const window = (thin: boolean): number[] => {
+      const band = filtered(policy.level, 1).filter((_, i) => !thin || i % 4 < 3);
+      return [...Array.from({ length: 600 }, (_, i) => compoundLevel(0, i % USER_LEVELS)), ...band];
+    };
+    let at = 0;
+    for (let i = 0; i < 3; i++) {
+      const levels = window(false);
+      at = driveWindow(controller, at, levels, levels.length, 1, 0.8);
+    }
+    // Then one window in which chance brought only three in four of the band's usual arrivals.
+    const from = policy.level;
+    const levels = window(sparse);
+    driveWindow(controller, at, levels, levels.length, 1, 0.8);
+    return policy.level - from;
+  };
+  const usual = raiseAfter(false);
+  const sparse = raiseAfter(true);
+  // From that window's own density (3/4), the raise would be 4/3 as many levels.
+  assert.ok(
+    usual > 0 && sparse <= usual * 1.2,
+    `raised ${sparse} levels after the thin window, ${usual} after a usual one`,
+  );
+});
+
 test.run();
