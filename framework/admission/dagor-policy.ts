@@ -151,6 +151,13 @@ export class DagorPolicy implements AdmissionPolicy {
   private bandExposure = 0;
   /** The business priority they were counted in (-1: none yet); a level that moves to another one starts afresh. */
   private bandBusiness = -1;
+  /**
+   * Whether the worker's event loop, not its handler slots, was what saturated when it last
+   * saturated. Two rules against the noise of a loop-bound worker's windows apply to it only: the
+   * dead band and the hold after a cut for a queue longer by chance. A slot-bound worker's windows
+   * count what its slots served exactly, and both rules cost its M^x tasks 2–3 points (fairness).
+   */
+  private loopBound = false;
 
   constructor(name: string, options: DagorPolicyOptions) {
     this.name = name;
@@ -234,6 +241,7 @@ export class DagorPolicy implements AdmissionPolicy {
     if (window.arrived > 0) this.emptyWindows = 0;
     const durationMs = Math.max(1, window.durationMs);
     const band = this.bandDensity(window, durationMs);
+    if (window.utilization >= SATURATED_LOOP) this.loopBound = window.loopUtilization >= SATURATED_LOOP;
     const delayMs = o.detection === 'queuing' ? this.queuingDelay(window) : window.avgResponseMs;
     const thresholdMs = o.detection === 'queuing' ? o.queuingThresholdMs : o.responseThresholdMs;
     this.overloaded = delayMs > thresholdMs;
@@ -263,8 +271,13 @@ export class DagorPolicy implements AdmissionPolicy {
       // Grew in time and in length: what waited through the cut's window starts in this one,
       // later than anything before, while fewer arrive than leave (at a step to 1.4x, a second
       // cut for that wait took the level from 75 % of the mix to 50 %). In length by more than
-      // chance: 41 left where 44 arrived cut a step to 1.4x a second time, to 53 % of the mix.
-      if (afterCut >= 0 && (delayMs <= afterCut || window.admitted <= ran || byChance(window.admitted, ran))) return;
+      // chance, on a loop-bound worker: 41 left where 44 arrived cut a step to 1.4x a second time,
+      // to 53 % of the mix.
+      if (
+        afterCut >= 0 &&
+        (delayMs <= afterCut || window.admitted <= ran || (this.loopBound && byChance(window.admitted, ran)))
+      )
+        return;
       const served = ran > 0 && ran < window.admitted ? ran : window.admitted;
       // What left the queue is what the worker showed it can serve at this queuing time.
       this.sampleCapacity(Math.max(served, ran) / durationMs);
@@ -324,11 +337,12 @@ export class DagorPolicy implements AdmissionPolicy {
       // followed it; cpu-spike, at 1.4x).
       const usualRate = byChance(window.admitted, recentRate * durationMs) ? this.admittedRate : rate;
       const threshold = (1 - o.alpha) * this.ceiling;
-      if (usualRate >= threshold) {
+      if (this.loopBound && usualRate >= threshold) {
         // A dead band: the worker already gets what it serves, less alpha. Probing by beta from
         // here crept past its capacity, and each overshoot cost a cut of alpha and more (the
         // level swung by ten points at 1.4x). A capacity that grew shows as room (a lower
         // utilisation: the ceiling expires) or as a calm window past the ceiling (it is lifted).
+        // A loop-bound worker only (see loopBound).
         this.calmWindows = 0;
         return;
       }
